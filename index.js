@@ -1,0 +1,710 @@
+'use strict'
+/*! simple-peer-native. MIT License. The simple-peer 9.11.1 API over a Rust WebRTC stack. */
+const { Duplex } = require('stream')
+const { randomBytes } = require('crypto')
+const { NativePeer } = require('./binding')
+
+const MAX_BUFFERED_AMOUNT = 64 * 1024
+const ICECOMPLETE_TIMEOUT = 5 * 1000
+// Larger stream writes are split into messages of this size, which every WebRTC stack accepts.
+const STREAM_MESSAGE_SIZE = 64 * 1024
+// The largest single message send() accepts (what Chromium accepts too).
+const MAX_MESSAGE_SIZE = 256 * 1024
+// How long to keep looking for the selected candidate pair before connecting without it.
+const CANDIDATE_PAIR_ATTEMPTS = 50
+
+const debugEnabled = /(^|,)\s*(simple-peer(-native)?\*?|\*)\s*(,|$)/.test(process.env.DEBUG || '')
+
+function errCode (err, code) {
+  if (!(err instanceof Error)) err = new Error(String(err))
+  err.code = code
+  return err
+}
+
+// Removes the trickle ICE option when trickle is off, as simple-peer does (its issue #354).
+function filterTrickle (sdp) {
+  return sdp.replace(/a=ice-options:trickle\s\n/g, '')
+}
+
+function toBuffer (chunk) {
+  if (Buffer.isBuffer(chunk)) return chunk
+  if (chunk instanceof ArrayBuffer) return Buffer.from(chunk)
+  if (ArrayBuffer.isView(chunk)) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+  return null
+}
+
+function candidateAddress (candidate) {
+  const fields = String(candidate.candidate || '').split(/\s+/)
+  return fields[4]
+}
+
+/**
+ * A WebRTC peer: simple-peer's Duplex stream, backed by the native connection.
+ */
+class Peer extends Duplex {
+  constructor (opts) {
+    opts = Object.assign({}, opts, {
+      allowHalfOpen: false,
+      // Closing follows simple-peer's own rules (see destroy()), not the stream defaults.
+      autoDestroy: false,
+      emitClose: false
+    })
+    super(opts)
+
+    this._id = randomBytes(4).toString('hex').slice(0, 7)
+    this._debug('new peer %o', opts)
+
+    this.channelName = opts.initiator
+      ? opts.channelName || randomBytes(20).toString('hex')
+      : null
+    this.initiator = opts.initiator || false
+    this.channelConfig = opts.channelConfig || Peer.channelConfig
+    this.channelNegotiated = this.channelConfig.negotiated
+    this.config = Object.assign({}, Peer.config, opts.config)
+    this.offerOptions = opts.offerOptions || {}
+    this.answerOptions = opts.answerOptions || {}
+    this.sdpTransform = opts.sdpTransform || (sdp => sdp)
+    this.streams = opts.streams || (opts.stream ? [opts.stream] : [])
+    this.trickle = opts.trickle !== undefined ? opts.trickle : true
+    this.allowHalfTrickle = opts.allowHalfTrickle !== undefined ? opts.allowHalfTrickle : false
+    this.iceCompleteTimeout = opts.iceCompleteTimeout || ICECOMPLETE_TIMEOUT
+
+    this.destroyed = false
+    this.destroying = false
+    this._connected = false
+
+    this.remoteAddress = undefined
+    this.remoteFamily = undefined
+    this.remotePort = undefined
+    this.localAddress = undefined
+    this.localFamily = undefined
+    this.localPort = undefined
+
+    this._pcReady = false
+    this._channelReady = false
+    this._channelOpen = false
+    this._iceComplete = false
+    this._iceCompleteTimer = null
+    this._pendingCandidates = []
+    this._localCandidates = [] // held until the description they belong to is signalled
+    this._remoteDescription = null
+    this._iceConnectionState = 'new'
+    this._iceGatheringState = 'new'
+    this._signalingState = 'stable'
+
+    this._isNegotiating = false
+    this._firstNegotiation = true
+    this._batchedNegotiation = false
+    this._queuedNegotiation = false
+
+    this._chunk = null
+    this._cb = null
+    this._unacknowledged = 0
+    this._requests = new Map()
+    this._timers = new Set()
+
+    let nativeOptions
+    try {
+      nativeOptions = this._nativeOptions(opts)
+      this._native = new NativePeer(nativeOptions, event => this._onNativeEvent(event))
+    } catch (err) {
+      this._native = null
+      this.destroy(errCode(err, 'ERR_PC_CONSTRUCTOR'))
+      return
+    }
+    this._channelReady = Boolean(nativeOptions.channel)
+
+    this._debug('initial negotiation')
+    this._needsNegotiation()
+
+    this._onFinishBound = () => { this._onFinish() }
+    this.once('finish', this._onFinishBound)
+  }
+
+  // Stream state is kept by Node; these two flags are simple-peer's own lifecycle.
+  get destroyed () { return this._destroyed }
+  set destroyed (value) { this._destroyed = value }
+
+  get bufferSize () {
+    return (this._native && !this.destroyed && this._native.bufferedAmount) || 0
+  }
+
+  get connected () {
+    return this._connected && this._channelOpen
+  }
+
+  address () {
+    return { port: this.localPort, family: this.localFamily, address: this.localAddress }
+  }
+
+  signal (data) {
+    if (this.destroying) return
+    if (this.destroyed) throw errCode(new Error('cannot signal after peer is destroyed'), 'ERR_DESTROYED')
+    if (typeof data === 'string') {
+      try {
+        data = JSON.parse(data)
+      } catch (err) {
+        data = {}
+      }
+    }
+    if (data === null || data === undefined) {
+      throw errCode(new TypeError('signal() needs an object or a JSON string, got ' + data), 'ERR_SIGNALING')
+    }
+    this._debug('signal()')
+
+    if (data.renegotiate && this.initiator) {
+      this._debug('got request to renegotiate')
+      this._needsNegotiation()
+    }
+    if (data.transceiverRequest && this.initiator) {
+      this._debug('got request for transceiver')
+      this.addTransceiver(data.transceiverRequest.kind, data.transceiverRequest.init)
+    }
+    if (data.candidate) {
+      if (this._remoteDescription) {
+        this._addIceCandidate(data.candidate)
+      } else {
+        this._pendingCandidates.push(data.candidate)
+      }
+    }
+    if (data.sdp) {
+      this._request(this._native.setRemoteDescription(String(data.type), String(data.sdp)))
+        .then(description => {
+          if (this.destroyed) return
+          this._remoteDescription = description
+          this._pendingCandidates.forEach(candidate => this._addIceCandidate(candidate))
+          this._pendingCandidates = []
+          if (description.type === 'offer') this._createAnswer()
+        })
+        .catch(err => this.destroy(errCode(err, 'ERR_SET_REMOTE_DESCRIPTION')))
+    }
+    if (!data.sdp && !data.candidate && !data.renegotiate && !data.transceiverRequest) {
+      this.destroy(errCode(new Error('signal() called with invalid signal data'), 'ERR_SIGNALING'))
+    }
+  }
+
+  _addIceCandidate (candidate) {
+    if (this.destroyed) return
+    if (typeof candidate !== 'object' || typeof candidate.candidate !== 'string') {
+      this.destroy(errCode(new Error('invalid ICE candidate: ' + JSON.stringify(candidate)), 'ERR_ADD_ICE_CANDIDATE'))
+      return
+    }
+    // An empty candidate marks the end of the remote's candidates: nothing to add.
+    if (candidate.candidate === '') return
+    const mLineIndex = Number.isInteger(candidate.sdpMLineIndex) ? candidate.sdpMLineIndex : null
+    const mid = typeof candidate.sdpMid === 'string' ? candidate.sdpMid : null
+    this._request(this._native.addIceCandidate(candidate.candidate, mid, mLineIndex))
+      .catch(err => {
+        const address = candidateAddress(candidate)
+        if (!address || address.endsWith('.local')) {
+          console.warn('Ignoring unsupported ICE candidate.')
+        } else {
+          this.destroy(errCode(err, 'ERR_ADD_ICE_CANDIDATE'))
+        }
+      })
+  }
+
+  /**
+   * Send text or binary data to the remote peer. Sent before 'connect', it is queued.
+   * @param {ArrayBufferView|ArrayBuffer|Buffer|string} chunk
+   */
+  send (chunk) {
+    if (this.destroying) return
+    if (this.destroyed) throw errCode(new Error('cannot send after peer is destroyed'), 'ERR_DESTROYED')
+    return this._send(chunk)
+  }
+
+  // Queues one message; returns whether the native queue has room for more.
+  _send (chunk) {
+    if (typeof chunk === 'string') {
+      if (Buffer.byteLength(chunk) > MAX_MESSAGE_SIZE) throw tooLarge(Buffer.byteLength(chunk))
+      return this._native.sendText(chunk)
+    }
+    const buffer = toBuffer(chunk)
+    if (buffer === null) {
+      throw errCode(new TypeError('send() takes a string, Buffer, TypedArray, DataView or ArrayBuffer'), 'ERR_INVALID_ARG_TYPE')
+    }
+    if (buffer.length > MAX_MESSAGE_SIZE) throw tooLarge(buffer.length)
+    return this._native.send(buffer)
+  }
+
+  // A stream write: bytes with no message boundaries to keep, so big ones are split.
+  _sendStreamChunk (chunk) {
+    const buffer = this._writableState.objectMode ? null : toBuffer(chunk)
+    if (buffer === null || buffer.length <= STREAM_MESSAGE_SIZE) return this._send(chunk)
+    let writable = true
+    for (let offset = 0; offset < buffer.length; offset += STREAM_MESSAGE_SIZE) {
+      writable = this._native.send(buffer.subarray(offset, offset + STREAM_MESSAGE_SIZE))
+    }
+    return writable
+  }
+
+  addTransceiver (kind, init) {
+    if (this.destroying) return
+    if (this.destroyed) throw errCode(new Error('cannot addTransceiver after peer is destroyed'), 'ERR_DESTROYED')
+    this._debug('addTransceiver()')
+    if (this.initiator) {
+      this.destroy(errCode(new Error('media transceivers are not supported yet'), 'ERR_ADD_TRANSCEIVER'))
+    } else {
+      this.emit('signal', { type: 'transceiverRequest', transceiverRequest: { kind, init } })
+    }
+  }
+
+  _needsNegotiation () {
+    this._debug('_needsNegotiation')
+    if (this._batchedNegotiation) return // batch synchronous renegotiations
+    this._batchedNegotiation = true
+    queueMicrotask(() => {
+      this._batchedNegotiation = false
+      if (this.initiator || !this._firstNegotiation) {
+        this._debug('starting batched negotiation')
+        this.negotiate()
+      } else {
+        this._debug('non-initiator initial negotiation request discarded')
+      }
+      this._firstNegotiation = false
+    })
+  }
+
+  negotiate () {
+    if (this.destroying) return
+    if (this.destroyed) throw errCode(new Error('cannot negotiate after peer is destroyed'), 'ERR_DESTROYED')
+
+    if (this._isNegotiating) {
+      this._queuedNegotiation = true
+      this._debug('already negotiating, queueing')
+    } else if (this.initiator) {
+      this._debug('start negotiation')
+      this._setTimeout(() => this._createOffer(), 0)
+    } else {
+      this._debug('requesting negotiation from initiator')
+      this.emit('signal', { type: 'renegotiate', renegotiate: true })
+    }
+    this._isNegotiating = true
+  }
+
+  destroy (err) {
+    this._destroy(err, () => {})
+    return this
+  }
+
+  _destroy (err, cb) {
+    if (this.destroyed || this.destroying) return
+    this.destroying = true
+    this._debug('destroying (error: %s)', err && (err.message || err))
+
+    queueMicrotask(() => { // let events concurrent with the call to destroy() fire first
+      this.destroyed = true
+      this.destroying = false
+      this._debug('destroy (error: %s)', err && (err.message || err))
+
+      this.readable = this.writable = false
+      if (!this._readableState.ended) this.push(null)
+      if (!this._writableState.finished) this.end()
+
+      this._connected = false
+      this._pcReady = false
+      this._channelReady = false
+      this._channelOpen = false
+      this._chunk = null
+      this._cb = null
+      this._timers.forEach(timer => clearTimeout(timer))
+      this._timers.clear()
+      this._iceCompleteTimer = null
+      this._requests.clear()
+
+      if (this._onFinishBound) this.removeListener('finish', this._onFinishBound)
+      this._onFinishBound = null
+
+      if (this._native) this._native.close()
+
+      if (err) this.emit('error', err)
+      this.emit('close')
+      cb()
+    })
+  }
+
+  _read () {
+    if (this._unacknowledged > 0 && this._native && !this.destroyed) {
+      this._native.acknowledge(this._unacknowledged)
+      this._unacknowledged = 0
+    }
+  }
+
+  _write (chunk, encoding, cb) {
+    if (this.destroyed) return cb(errCode(new Error('cannot write after peer is destroyed'), 'ERR_DATA_CHANNEL'))
+
+    if (this._connected) {
+      let writable
+      try {
+        writable = this._sendStreamChunk(chunk)
+      } catch (err) {
+        return this.destroy(errCode(err, 'ERR_DATA_CHANNEL'))
+      }
+      if (writable) {
+        cb(null)
+      } else {
+        this._debug('start backpressure: bufferedAmount %d', this.bufferSize)
+        this._cb = cb
+      }
+    } else {
+      this._debug('write before connect')
+      this._chunk = chunk
+      this._cb = cb
+    }
+  }
+
+  // The writable side finished: once everything written has reached the remote, close.
+  // (simple-peer waits a fixed second instead; waiting for the acknowledgement loses nothing.)
+  _onFinish () {
+    if (this.destroyed) return
+    const destroyWhenFlushed = () => {
+      if (this.destroyed) return
+      this._request(this._native.flush()).then(() => this.destroy(), () => this.destroy())
+    }
+    if (this._connected) destroyWhenFlushed()
+    else this.once('connect', destroyWhenFlushed)
+  }
+
+  _startIceCompleteTimeout () {
+    if (this.destroyed) return
+    if (this._iceCompleteTimer) return
+    this._debug('started iceComplete timeout')
+    this._iceCompleteTimer = this._setTimeout(() => {
+      if (!this._iceComplete) {
+        this._iceComplete = true
+        this._debug('iceComplete timeout completed')
+        this.emit('iceTimeout')
+        this.emit('_iceComplete')
+      }
+    }, this.iceCompleteTimeout)
+  }
+
+  _createOffer () {
+    if (this.destroyed) return
+    this._request(this._native.createOffer(Boolean(this.offerOptions.iceRestart)))
+      .then(offer => this._setLocalDescription(offer))
+      .catch(err => this.destroy(errCode(err, 'ERR_CREATE_OFFER')))
+  }
+
+  _createAnswer () {
+    if (this.destroyed) return
+    this._request(this._native.createAnswer())
+      .then(answer => this._setLocalDescription(answer))
+      .catch(err => this.destroy(errCode(err, 'ERR_CREATE_ANSWER')))
+  }
+
+  _setLocalDescription (description) {
+    if (this.destroyed) return
+    let sdp = description.sdp
+    if (!this.trickle && !this.allowHalfTrickle) sdp = filterTrickle(sdp)
+    sdp = this.sdpTransform(sdp)
+
+    const sendDescription = () => {
+      if (this.destroyed) return
+      // Ask again: by now the local description carries the gathered candidates.
+      this._request(this._native.localDescription())
+        .catch(() => null)
+        .then(current => {
+          if (this.destroyed) return
+          const signal = current || { type: description.type, sdp }
+          this._debug('signal')
+          this.emit('signal', { type: signal.type, sdp: signal.sdp })
+          const candidates = this._localCandidates
+          this._localCandidates = null
+          if (candidates) candidates.forEach(candidate => this._signalCandidate(candidate))
+        })
+    }
+
+    this._request(this._native.setLocalDescription(description.type, sdp))
+      .then(() => {
+        if (this.destroyed) return
+        if (this.trickle || this._iceComplete) sendDescription()
+        else this.once('_iceComplete', sendDescription) // wait for candidates
+      })
+      .catch(err => this.destroy(errCode(err, 'ERR_SET_LOCAL_DESCRIPTION')))
+  }
+
+  getStats (cb) {
+    if (this.destroyed || !this._native) return cb(errCode(new Error('cannot getStats after peer is destroyed'), 'ERR_DESTROYED'))
+    this._request(this._native.getStats()).then(reports => cb(null, reports), err => cb(err))
+  }
+
+  _maybeReady () {
+    this._debug('maybeReady pc %s channel %s', this._pcReady, this._channelOpen)
+    if (this._connected || this._connecting || !this._pcReady || !this._channelOpen) return
+    this._connecting = true
+    this._findCandidatePair(CANDIDATE_PAIR_ATTEMPTS)
+  }
+
+  // Learns the addresses of the selected candidate pair, then announces 'connect'.
+  _findCandidatePair (attemptsLeft) {
+    if (this.destroyed) return
+    this._request(this._native.selectedCandidatePair()).catch(() => null).then(pair => {
+      if (this.destroyed) return
+      if (!pair && attemptsLeft > 0) {
+        this._setTimeout(() => this._findCandidatePair(attemptsLeft - 1), 100)
+        return
+      }
+      if (pair) this._setAddresses(pair)
+      this._connecting = false
+      this._connected = true
+
+      if (this._chunk) {
+        let writable
+        try {
+          writable = this._sendStreamChunk(this._chunk)
+        } catch (err) {
+          return this.destroy(errCode(err, 'ERR_DATA_CHANNEL'))
+        }
+        this._chunk = null
+        this._debug('sent chunk from "write before connect"')
+        if (writable) {
+          const cb = this._cb
+          this._cb = null
+          cb(null)
+        }
+      }
+
+      this._debug('connect')
+      this.emit('connect')
+    })
+  }
+
+  _setAddresses (pair) {
+    this.localAddress = pair.localAddress
+    this.localPort = pair.localPort
+    this.localFamily = pair.localAddress.includes(':') ? 'IPv6' : 'IPv4'
+    this.remoteAddress = pair.remoteAddress
+    this.remotePort = pair.remotePort
+    this.remoteFamily = pair.remoteAddress.includes(':') ? 'IPv6' : 'IPv4'
+    this._debug('connect local: %s:%s remote: %s:%s',
+      this.localAddress, this.localPort, this.remoteAddress, this.remotePort)
+  }
+
+  _onNativeEvent (event) {
+    try {
+      this._dispatch(event)
+    } catch (err) {
+      // An exception from a user's listener is theirs: surface it as Node would for any
+      // event, not as a failure inside the native callback.
+      process.nextTick(() => { throw err })
+    }
+  }
+
+  _dispatch (event) {
+    switch (event.type) {
+      case 'reply': return this._onReply(event)
+      case 'messages': return this._onMessages(event.data, event.sizes)
+      case 'writable': return this._onChannelBufferedAmountLow()
+      case 'candidate': return this._onIceCandidate(event.value)
+      case 'iceGatheringState':
+        this._iceGatheringState = event.value
+        this._onIceStateChange()
+        if (event.value === 'complete') this._onIceCandidate(null)
+        return
+      case 'iceConnectionState':
+        this._iceConnectionState = event.value
+        return this._onIceStateChange()
+      case 'connectionState': return this._onConnectionStateChange(event.value)
+      case 'signalingState': return this._onSignalingStateChange(event.value)
+      case 'channelOpen': return this._onChannelOpen(event.value)
+      case 'channelClose': return this._onChannelClose()
+      case 'error': return this.destroy(errCode(new Error(event.message), event.code))
+      case 'closed':
+        this._native = null
+    }
+  }
+
+  _request (id) {
+    return new Promise((resolve, reject) => {
+      this._requests.set(id, { resolve, reject })
+    })
+  }
+
+  _onReply (event) {
+    const request = this._requests.get(event.id)
+    if (!request) return
+    this._requests.delete(event.id)
+    if (event.code) request.reject(errCode(new Error(event.message), event.code))
+    else request.resolve(event.value)
+  }
+
+  _onMessages (data, sizes) {
+    if (this.destroyed) return
+    const asText = this._readableState.objectMode
+    let offset = 0
+    let wantsMore = true
+    for (let i = 0; i < sizes.length; i++) {
+      const length = sizes[i] >>> 1
+      const message = data.subarray(offset, offset + length)
+      offset += length
+      wantsMore = this.push(asText && (sizes[i] & 1) ? message.toString() : message)
+      if (this.destroyed) return
+    }
+    // Acknowledged bytes let Rust read on; withheld, they stop it (see _read).
+    if (wantsMore) this._native.acknowledge(data.length)
+    else this._unacknowledged += data.length
+  }
+
+  _onChannelBufferedAmountLow () {
+    if (this.destroyed || !this._cb) return
+    this._debug('ending backpressure: bufferedAmount %d', this.bufferSize)
+    const cb = this._cb
+    this._cb = null
+    cb(null)
+  }
+
+  _onChannelOpen (label) {
+    if (this._connected || this.destroyed) return
+    this._debug('on channel open')
+    this.channelName = label
+    this._channelReady = true
+    this._channelOpen = true
+    this._maybeReady()
+  }
+
+  _onChannelClose () {
+    if (this.destroyed) return
+    this._debug('on channel close')
+    this.destroy()
+  }
+
+  _onIceCandidate (candidate) {
+    if (this.destroyed) return
+    if (candidate && this.trickle) {
+      if (this._localCandidates) this._localCandidates.push(candidate)
+      else this._signalCandidate(candidate)
+    } else if (!candidate && !this._iceComplete) {
+      this._iceComplete = true
+      this.emit('_iceComplete')
+    }
+    if (candidate) this._startIceCompleteTimeout()
+  }
+
+  _signalCandidate (candidate) {
+    if (this.destroyed) return
+    this.emit('signal', { type: 'candidate', candidate })
+  }
+
+  _onIceStateChange () {
+    if (this.destroyed) return
+    const iceConnectionState = this._iceConnectionState
+    const iceGatheringState = this._iceGatheringState
+    this._debug('iceStateChange (connection: %s) (gathering: %s)', iceConnectionState, iceGatheringState)
+    this.emit('iceStateChange', iceConnectionState, iceGatheringState)
+
+    if (iceConnectionState === 'connected' || iceConnectionState === 'completed') {
+      this._pcReady = true
+      this._maybeReady()
+    }
+    if (iceConnectionState === 'failed') {
+      this.destroy(errCode(new Error('Ice connection failed.'), 'ERR_ICE_CONNECTION_FAILURE'))
+    }
+    if (iceConnectionState === 'closed') {
+      this.destroy(errCode(new Error('Ice connection closed.'), 'ERR_ICE_CONNECTION_CLOSED'))
+    }
+  }
+
+  _onConnectionStateChange (state) {
+    if (this.destroyed) return
+    if (state === 'failed') {
+      this.destroy(errCode(new Error('Connection failed.'), 'ERR_CONNECTION_FAILURE'))
+    }
+  }
+
+  _onSignalingStateChange (state) {
+    if (this.destroyed) return
+    this._signalingState = state
+    if (state === 'stable') {
+      this._isNegotiating = false
+      if (this._queuedNegotiation) {
+        this._debug('flushing negotiation queue')
+        this._queuedNegotiation = false
+        this._needsNegotiation()
+      } else {
+        this._debug('negotiated')
+        this.emit('negotiated')
+      }
+    }
+    this._debug('signalingStateChange %s', state)
+    this.emit('signalingStateChange', state)
+  }
+
+  _nativeOptions (opts) {
+    const options = {
+      iceServers: normalizeIceServers(this.config.iceServers),
+      iceTransportPolicy: this.config.iceTransportPolicy
+    }
+    if (this.initiator || this.channelNegotiated) {
+      const config = this.channelConfig
+      options.channel = {
+        label: String(this.channelName),
+        ordered: config.ordered,
+        maxRetransmits: config.maxRetransmits,
+        maxPacketLifeTime: config.maxPacketLifeTime,
+        protocol: config.protocol,
+        negotiated: config.negotiated,
+        id: config.id
+      }
+    }
+    return options
+  }
+
+  // A timer that destroy() clears, so a destroyed peer never holds the event loop open.
+  _setTimeout (fn, ms) {
+    const timer = setTimeout(() => {
+      this._timers.delete(timer)
+      fn()
+    }, ms)
+    this._timers.add(timer)
+    return timer
+  }
+
+  _debug (...args) {
+    if (!debugEnabled) return
+    args[0] = '[' + this._id + '] ' + args[0]
+    console.error('simple-peer', require('util').format(...args))
+  }
+}
+
+function tooLarge (size) {
+  return errCode(new RangeError(`message of ${size} bytes exceeds the ${MAX_MESSAGE_SIZE}-byte limit`), 'ERR_DATA_CHANNEL')
+}
+
+function normalizeIceServers (servers) {
+  if (servers === undefined || servers === null) return []
+  if (!Array.isArray(servers)) throw new TypeError('config.iceServers must be an array')
+  return servers.map(server => {
+    if (!server || (typeof server.urls !== 'string' && !Array.isArray(server.urls))) {
+      throw new TypeError('each ICE server needs urls: a string or an array of strings')
+    }
+    return {
+      urls: [].concat(server.urls).map(String),
+      username: server.username === undefined ? undefined : String(server.username),
+      credential: server.credential === undefined ? undefined : String(server.credential)
+    }
+  })
+}
+
+Peer.WEBRTC_SUPPORT = true
+
+/**
+ * Defaults for every instance, as in simple-peer: override per peer with opts.config and
+ * opts.channelConfig.
+ */
+Peer.config = {
+  iceServers: [
+    {
+      urls: [
+        'stun:stun.l.google.com:19302',
+        'stun:global.stun.twilio.com:3478'
+      ]
+    }
+  ],
+  sdpSemantics: 'unified-plan'
+}
+
+Peer.channelConfig = {}
+
+module.exports = Peer

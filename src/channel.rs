@@ -1,0 +1,371 @@
+//! The data path of one data channel: a send queue that JS fills synchronously, a task that
+//! moves it into SCTP at the pace the remote acknowledges, and received messages handed to
+//! JS in batches, no faster than JS consumes them.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use futures::FutureExt;
+use tokio::sync::{mpsc, Notify};
+use webrtc::data_channel::{DataChannel, DataChannelEvent, RTCDataChannelMessage};
+
+use crate::events::{Event, EventSink, NativeError};
+
+/// simple-peer's MAX_BUFFERED_AMOUNT: `write()` reports backpressure above this many queued bytes.
+pub const WRITE_HIGH_WATER: usize = 64 * 1024;
+/// SCTP holds at most this much unacknowledged data; the rest waits in our queue. Enough to
+/// keep a fast path busy, small enough that memory per peer stays bounded.
+const SCTP_HIGH_WATER: usize = 1024 * 1024;
+/// When SCTP drains to this level it asks for more (OnBufferedAmountLow).
+const SCTP_LOW_WATER: u32 = 256 * 1024;
+/// Bytes delivered to JS that JS has not yet acknowledged. Past this the task stops reading
+/// the channel, SCTP's receive window closes, and the remote's sends back up.
+const RECEIVE_WINDOW: usize = 1024 * 1024;
+const BATCH_MAX_BYTES: usize = 256 * 1024;
+const BATCH_MAX_MESSAGES: usize = 2048;
+/// How often the task re-reads SCTP's outstanding byte count while data is in flight: it is
+/// what `bufferSize`, `'drain'` and `flush()` follow between OnBufferedAmountLow events.
+const IN_FLIGHT_RECHECK: Duration = Duration::from_millis(5);
+
+pub enum Outgoing {
+    Binary(BytesMut),
+    Text(String),
+    /// Reply to request `id` once everything queued before it has been acknowledged.
+    Flush(u32),
+}
+
+impl Outgoing {
+    fn len(&self) -> usize {
+        match self {
+            Outgoing::Binary(data) => data.len(),
+            Outgoing::Text(text) => text.len(),
+            Outgoing::Flush(_) => 0,
+        }
+    }
+}
+
+/// The half of a channel that Node's thread touches. Exists from the peer's creation, so
+/// data sent before the channel opens (or even exists) is queued, not lost.
+pub struct ChannelShared {
+    outbox: mpsc::UnboundedSender<Outgoing>,
+    outbox_receiver: Mutex<Option<mpsc::UnboundedReceiver<Outgoing>>>,
+    queued: AtomicUsize,
+    in_flight: AtomicUsize,
+    writable_wanted: AtomicBool,
+    unacknowledged: AtomicUsize,
+    acknowledged: Notify,
+}
+
+impl Default for ChannelShared {
+    fn default() -> Self {
+        let (outbox, receiver) = mpsc::unbounded_channel();
+        Self {
+            outbox,
+            outbox_receiver: Mutex::new(Some(receiver)),
+            queued: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            writable_wanted: AtomicBool::new(false),
+            unacknowledged: AtomicUsize::new(0),
+            acknowledged: Notify::new(),
+        }
+    }
+}
+
+impl ChannelShared {
+    /// Queues a message. Returns whether more may be written now; when it returns false, a
+    /// `Writable` event follows once the queue has drained to the low-water mark.
+    pub fn send(&self, message: Outgoing) -> bool {
+        let total = self.queued.fetch_add(message.len(), Ordering::AcqRel) + message.len();
+        if self.outbox.send(message).is_err() {
+            return true;
+        }
+        if total <= WRITE_HIGH_WATER {
+            return true;
+        }
+        self.writable_wanted.store(true, Ordering::SeqCst);
+        // The task may have drained the queue between the add and the store above, having
+        // seen no one waiting: look again so the writer is never left without an event.
+        if self.queued.load(Ordering::SeqCst) <= WRITE_HIGH_WATER {
+            self.writable_wanted.store(false, Ordering::SeqCst);
+            return true;
+        }
+        false
+    }
+
+    /// Bytes not yet acknowledged by the remote: queued here plus in flight in SCTP.
+    pub fn buffered_amount(&self) -> usize {
+        self.queued.load(Ordering::Acquire) + self.in_flight.load(Ordering::Acquire)
+    }
+
+    /// JS has consumed `bytes` of delivered messages.
+    pub fn acknowledge(&self, bytes: usize) {
+        let _ = self
+            .unacknowledged
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                Some(n.saturating_sub(bytes))
+            });
+        self.acknowledged.notify_one();
+    }
+
+    fn take_outbox(&self) -> Option<mpsc::UnboundedReceiver<Outgoing>> {
+        self.outbox_receiver
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+}
+
+/// Messages gathered for one crossing into JS.
+#[derive(Default)]
+struct Batch {
+    data: Vec<u8>,
+    sizes: Vec<u32>,
+}
+
+impl Batch {
+    fn push(&mut self, message: RTCDataChannelMessage) {
+        self.data.extend_from_slice(&message.data);
+        self.sizes
+            .push(((message.data.len() as u32) << 1) | u32::from(message.is_string));
+    }
+
+    fn is_full(&self) -> bool {
+        self.data.len() >= BATCH_MAX_BYTES || self.sizes.len() >= BATCH_MAX_MESSAGES
+    }
+}
+
+/// Drives one data channel until it closes. Only the peer's first channel carries the
+/// stream; any later one (simple-peer opens one) is left idle.
+pub async fn run(channel: Arc<dyn DataChannel>, shared: Arc<ChannelShared>, events: EventSink) {
+    let Some(outbox) = shared.take_outbox() else {
+        return;
+    };
+    let mut pump = Pump {
+        channel,
+        shared,
+        events,
+        outbox,
+        open: false,
+        in_flight_estimate: 0,
+        flushes: Vec::new(),
+    };
+    pump.run().await;
+    pump.finish();
+}
+
+struct Pump {
+    channel: Arc<dyn DataChannel>,
+    shared: Arc<ChannelShared>,
+    events: EventSink,
+    outbox: mpsc::UnboundedReceiver<Outgoing>,
+    open: bool,
+    in_flight_estimate: usize,
+    flushes: Vec<u32>,
+}
+
+impl Pump {
+    async fn run(&mut self) {
+        let _ = self
+            .channel
+            .set_buffered_amount_low_threshold(SCTP_LOW_WATER)
+            .await;
+        // A channel announced by the remote may already be open when we first see it.
+        if matches!(
+            self.channel.ready_state().await,
+            Ok(webrtc::data_channel::RTCDataChannelState::Open)
+        ) {
+            self.on_open().await;
+        }
+        let mut recheck = tokio::time::interval(IN_FLIGHT_RECHECK);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let can_send = self.open && self.in_flight_estimate < SCTP_HIGH_WATER;
+            let can_read = self.shared.unacknowledged.load(Ordering::Acquire) < RECEIVE_WINDOW;
+            let tracking = self.in_flight_estimate > 0 || !self.flushes.is_empty();
+            tokio::select! {
+                event = self.channel.poll(), if can_read => {
+                    match event {
+                        Some(event) => if !self.on_event(event).await { return },
+                        None => return,
+                    }
+                }
+                message = self.outbox.recv(), if can_send => {
+                    match message {
+                        Some(message) => self.send_queued(message).await,
+                        None => return,
+                    }
+                }
+                _ = self.shared.acknowledged.notified(), if !can_read => {}
+                _ = recheck.tick(), if tracking => self.refresh_in_flight().await,
+            }
+            self.report_progress().await;
+        }
+    }
+
+    /// Handles one channel event; false once the channel is gone.
+    async fn on_event(&mut self, event: DataChannelEvent) -> bool {
+        match event {
+            DataChannelEvent::OnOpen => self.on_open().await,
+            DataChannelEvent::OnMessage(message) => {
+                let mut batch = Batch::default();
+                batch.push(message);
+                let mut next = None;
+                // Everything already waiting joins this batch: one crossing into JS for many
+                // small messages is what makes them cheap.
+                while !batch.is_full() {
+                    match self.channel.poll().now_or_never() {
+                        Some(Some(DataChannelEvent::OnMessage(message))) => batch.push(message),
+                        Some(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+                self.deliver(batch);
+                match next {
+                    Some(Some(event)) => return Box::pin(self.on_event(event)).await,
+                    Some(None) => return false,
+                    None => {}
+                }
+            }
+            DataChannelEvent::OnBufferedAmountLow => self.refresh_in_flight().await,
+            DataChannelEvent::OnClose => return false,
+            _ => {}
+        }
+        true
+    }
+
+    async fn on_open(&mut self) {
+        if !self.open {
+            self.open = true;
+            let label = self.channel.label().await.unwrap_or_default();
+            self.events.emit(Event::ChannelOpen { label });
+        }
+    }
+
+    fn deliver(&mut self, batch: Batch) {
+        self.shared
+            .unacknowledged
+            .fetch_add(batch.data.len(), Ordering::AcqRel);
+        self.events.emit(Event::Messages {
+            data: batch.data,
+            sizes: batch.sizes,
+        });
+    }
+
+    /// Moves queued messages into SCTP until it holds its high-water mark.
+    async fn send_queued(&mut self, first: Outgoing) {
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            let len = message.len();
+            let sent = match message {
+                Outgoing::Binary(data) => self.channel.send(data).await,
+                Outgoing::Text(text) => self.channel.send_text(&text).await,
+                Outgoing::Flush(id) => {
+                    self.flushes.push(id);
+                    Ok(())
+                }
+            };
+            self.shared.queued.fetch_sub(len, Ordering::AcqRel);
+            self.in_flight_estimate += len;
+            if let Err(error) = sent {
+                self.events.emit(Event::Error(NativeError::new(
+                    "ERR_DATA_CHANNEL",
+                    error.to_string(),
+                )));
+            }
+            if self.in_flight_estimate >= SCTP_HIGH_WATER {
+                self.refresh_in_flight().await;
+            }
+            if self.in_flight_estimate < SCTP_HIGH_WATER {
+                next = self.outbox.try_recv().ok();
+            }
+        }
+        self.shared
+            .in_flight
+            .store(self.in_flight_estimate, Ordering::Release);
+    }
+
+    async fn refresh_in_flight(&mut self) {
+        self.in_flight_estimate = self.channel.outstanding_bytes().await.unwrap_or(0);
+        self.shared
+            .in_flight
+            .store(self.in_flight_estimate, Ordering::Release);
+    }
+
+    /// Tells JS what it waits for: room to write, and completed flushes.
+    async fn report_progress(&mut self) {
+        if self.shared.queued.load(Ordering::SeqCst) <= WRITE_HIGH_WATER
+            && self.shared.writable_wanted.swap(false, Ordering::SeqCst)
+        {
+            self.events.emit(Event::Writable);
+        }
+        if !self.flushes.is_empty()
+            && self.in_flight_estimate == 0
+            && self.shared.queued.load(Ordering::Acquire) == 0
+        {
+            for id in self.flushes.drain(..) {
+                self.events.emit(Event::Reply {
+                    id,
+                    result: Ok(serde_json::Value::Null),
+                });
+            }
+        }
+    }
+
+    /// The channel is gone: nothing is in flight any more, and no flush will ever finish
+    /// better than now.
+    fn finish(&mut self) {
+        self.open = false;
+        self.in_flight_estimate = 0;
+        self.shared.in_flight.store(0, Ordering::Release);
+        for id in self.flushes.drain(..) {
+            self.events.emit(Event::Reply {
+                id,
+                result: Ok(serde_json::Value::Null),
+            });
+        }
+        self.events.emit(Event::ChannelClose);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_reports_backpressure_past_the_high_water_mark() {
+        let shared = ChannelShared::default();
+        let chunk = || Outgoing::Binary(BytesMut::from(&[0u8; 40 * 1024][..]));
+        assert!(shared.send(chunk()));
+        assert!(!shared.send(chunk()));
+        assert_eq!(shared.buffered_amount(), 80 * 1024);
+        assert!(shared.writable_wanted.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn acknowledgements_never_underflow() {
+        let shared = ChannelShared::default();
+        shared.unacknowledged.store(10, Ordering::SeqCst);
+        shared.acknowledge(25);
+        assert_eq!(shared.unacknowledged.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn batch_sizes_carry_the_text_flag() {
+        let mut batch = Batch::default();
+        batch.push(RTCDataChannelMessage {
+            is_string: true,
+            data: BytesMut::from("hey"),
+        });
+        batch.push(RTCDataChannelMessage {
+            is_string: false,
+            data: BytesMut::from(&[1u8, 2][..]),
+        });
+        assert_eq!(batch.sizes, vec![3 << 1 | 1, 2 << 1]);
+        assert_eq!(batch.data, b"hey\x01\x02");
+    }
+}

@@ -1,0 +1,156 @@
+//! Options as JS hands them over (already normalised by index.js), and their translation
+//! into webrtc's configuration types.
+
+use napi_derive::napi;
+use webrtc::data_channel::RTCDataChannelInit;
+use webrtc::peer_connection::{
+    RTCConfiguration, RTCConfigurationBuilder, RTCIceServer, RTCIceTransportPolicy,
+};
+
+use crate::events::NativeError;
+
+#[napi(object)]
+#[derive(Debug, Clone, Default)]
+pub struct IceServerOptions {
+    pub urls: Vec<String>,
+    pub username: Option<String>,
+    pub credential: Option<String>,
+}
+
+#[napi(object)]
+#[derive(Debug, Clone, Default)]
+pub struct ChannelOptions {
+    pub label: String,
+    pub ordered: Option<bool>,
+    pub max_retransmits: Option<u32>,
+    pub max_packet_life_time: Option<u32>,
+    pub protocol: Option<String>,
+    pub negotiated: Option<bool>,
+    pub id: Option<u32>,
+}
+
+#[napi(object)]
+#[derive(Debug, Clone, Default)]
+pub struct PeerOptions {
+    pub ice_servers: Vec<IceServerOptions>,
+    /// `"all"` or `"relay"`.
+    pub ice_transport_policy: Option<String>,
+    /// The data channel to create locally (initiator, or a negotiated channel); none means
+    /// wait for the remote's.
+    pub channel: Option<ChannelOptions>,
+    /// Local UDP addresses to bind; defaults to every IPv4 interface.
+    pub bind_addresses: Option<Vec<String>>,
+}
+
+const DEFAULT_BIND_ADDRESSES: [&str; 1] = ["0.0.0.0:0"];
+
+impl PeerOptions {
+    pub fn rtc_configuration(&self) -> Result<RTCConfiguration, NativeError> {
+        let ice_servers = self
+            .ice_servers
+            .iter()
+            .map(|server| RTCIceServer {
+                urls: server.urls.clone(),
+                username: server.username.clone().unwrap_or_default(),
+                credential: server.credential.clone().unwrap_or_default(),
+            })
+            .collect();
+        let policy = match self.ice_transport_policy.as_deref() {
+            None | Some("all") => RTCIceTransportPolicy::All,
+            Some("relay") => RTCIceTransportPolicy::Relay,
+            Some(other) => {
+                return Err(NativeError::new(
+                    "ERR_PC_CONSTRUCTOR",
+                    format!("invalid iceTransportPolicy: {other}"),
+                ))
+            }
+        };
+        Ok(RTCConfigurationBuilder::new()
+            .with_ice_servers(ice_servers)
+            .with_ice_transport_policy(policy)
+            .build())
+    }
+
+    pub fn bind_addresses(&self) -> Vec<String> {
+        match &self.bind_addresses {
+            Some(addresses) if !addresses.is_empty() => addresses.clone(),
+            _ => DEFAULT_BIND_ADDRESSES.map(String::from).to_vec(),
+        }
+    }
+}
+
+impl ChannelOptions {
+    pub fn init(&self) -> Result<RTCDataChannelInit, NativeError> {
+        let as_u16 = |value: Option<u32>, name: &str| {
+            value
+                .map(|v| {
+                    u16::try_from(v).map_err(|_| {
+                        NativeError::new(
+                            "ERR_DATA_CHANNEL",
+                            format!("channelConfig.{name} out of range: {v}"),
+                        )
+                    })
+                })
+                .transpose()
+        };
+        let negotiated = if self.negotiated.unwrap_or(false) {
+            Some(as_u16(Some(self.id.unwrap_or(0)), "id")?.unwrap_or(0))
+        } else {
+            None
+        };
+        Ok(RTCDataChannelInit {
+            ordered: self.ordered.unwrap_or(true),
+            max_packet_life_time: as_u16(self.max_packet_life_time, "maxPacketLifeTime")?,
+            max_retransmits: as_u16(self.max_retransmits, "maxRetransmits")?,
+            protocol: self.protocol.clone().unwrap_or_default(),
+            negotiated,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transport_policy_is_checked() {
+        let mut options = PeerOptions::default();
+        assert!(options.rtc_configuration().is_ok());
+        options.ice_transport_policy = Some("relay".into());
+        assert_eq!(
+            options.rtc_configuration().unwrap().ice_transport_policy(),
+            RTCIceTransportPolicy::Relay
+        );
+        options.ice_transport_policy = Some("sideways".into());
+        assert_eq!(
+            options.rtc_configuration().unwrap_err().code,
+            "ERR_PC_CONSTRUCTOR"
+        );
+    }
+
+    #[test]
+    fn channel_init_maps_simple_peer_channel_config() {
+        let options = ChannelOptions {
+            label: "x".into(),
+            ordered: Some(false),
+            max_retransmits: Some(3),
+            negotiated: Some(true),
+            id: Some(7),
+            ..Default::default()
+        };
+        let init = options.init().unwrap();
+        assert!(!init.ordered);
+        assert_eq!(init.max_retransmits, Some(3));
+        assert_eq!(init.negotiated, Some(7));
+        let too_big = ChannelOptions {
+            max_retransmits: Some(70_000),
+            ..Default::default()
+        };
+        assert_eq!(too_big.init().unwrap_err().code, "ERR_DATA_CHANNEL");
+    }
+
+    #[test]
+    fn binds_every_ipv4_interface_by_default() {
+        assert_eq!(PeerOptions::default().bind_addresses(), vec!["0.0.0.0:0"]);
+    }
+}

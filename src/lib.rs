@@ -1,0 +1,14 @@
+//! simple-peer-native: WebRTC peers for Node.js. Rust owns the connection (webrtc 0.21 on a
+//! shared tokio runtime); index.js wraps `NativePeer` in simple-peer's Duplex API.
+
+mod channel;
+mod config;
+mod events;
+mod peer;
+mod runtime;
+mod signal;
+mod stats;
+
+pub use config::{ChannelOptions, IceServerOptions, PeerOptions};
+pub use events::JsEvent;
+pub use peer::NativePeer;

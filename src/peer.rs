@@ -1,0 +1,498 @@
+//! `NativePeer`: one RTCPeerConnection and its data channel, owned by a task on the shared
+//! runtime. JS calls return at once; results and events come back through the peer's
+//! event sink. Requests run one at a time in the order JS made them, as in a browser.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use bytes::BytesMut;
+use futures::FutureExt;
+use napi::bindgen_prelude::{BufferSlice, Function};
+use napi_derive::napi;
+use rtc::peer_connection::configuration::setting_engine::SctpMaxMessageSize;
+use rtc::peer_connection::configuration::RTCOfferOptions;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use webrtc::data_channel::DataChannel;
+use webrtc::peer_connection::{
+    register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder,
+    PeerConnectionEventHandler, RTCIceConnectionState, RTCIceGatheringState,
+    RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSignalingState, Registry,
+    SettingEngineBuilder, StatsSelector,
+};
+
+use crate::channel::{self, ChannelShared, Outgoing};
+use crate::config::PeerOptions;
+use crate::events::{Event, EventSink, JsEvent, NativeError};
+use crate::runtime::{self, PeerRuntime};
+use crate::signal;
+use crate::stats;
+
+/// State shared by the JS handle, the peer task, the channel task and webrtc's callbacks.
+struct PeerShared {
+    events: EventSink,
+    channel: Arc<ChannelShared>,
+    /// The mid candidates are signalled with (browsers need the real one, not "").
+    candidate_mid: Mutex<String>,
+}
+
+impl PeerShared {
+    fn fail(&self, error: NativeError) {
+        self.events.emit(Event::Error(error));
+    }
+
+    /// Runs `work`, turning a panic into a coded error on this peer instead of a silently
+    /// dead task.
+    async fn guarded<F: Future<Output = ()>>(&self, work: F) {
+        if let Err(panic) = AssertUnwindSafe(work).catch_unwind().await {
+            self.fail(NativeError::new(
+                "ERR_INTERNAL",
+                format!("internal error: {}", panic_message(&panic)),
+            ));
+        }
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_owned())
+}
+
+enum Request {
+    CreateOffer {
+        ice_restart: bool,
+    },
+    CreateAnswer,
+    SetLocalDescription {
+        kind: String,
+        sdp: String,
+    },
+    SetRemoteDescription {
+        kind: String,
+        sdp: String,
+    },
+    AddIceCandidate(webrtc::peer_connection::RTCIceCandidateInit),
+    LocalDescription,
+    SelectedCandidatePair,
+    GetStats,
+    #[cfg(debug_assertions)]
+    Panic,
+}
+
+enum Command {
+    Request { id: u32, request: Request },
+    Close,
+}
+
+#[napi]
+pub struct NativePeer {
+    shared: Arc<PeerShared>,
+    commands: mpsc::UnboundedSender<Command>,
+    next_request: AtomicU32,
+    closed: AtomicBool,
+}
+
+#[napi]
+impl NativePeer {
+    #[napi(constructor, catch_unwind)]
+    pub fn new(
+        options: PeerOptions,
+        #[napi(ts_arg_type = "(event: JsEvent) => void")] on_event: Function<JsEvent, ()>,
+    ) -> napi::Result<Self> {
+        let function = on_event
+            .build_threadsafe_function::<Event>()
+            .build_callback(|context| EventSink::to_js(context.value))?;
+        let shared = Arc::new(PeerShared {
+            events: EventSink::new(function),
+            channel: Arc::new(ChannelShared::default()),
+            candidate_mid: Mutex::new("0".to_owned()),
+        });
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let task_shared = shared.clone();
+        runtime::spawn(async move {
+            let guard_shared = task_shared.clone();
+            guard_shared
+                .guarded(run_peer(options, task_shared.clone(), receiver))
+                .await;
+            // Whatever happened, the peer's last act is to release JS.
+            task_shared.events.close();
+        });
+        Ok(Self {
+            shared,
+            commands,
+            next_request: AtomicU32::new(1),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    fn request(&self, request: Request) -> u32 {
+        let id = self.next_request.fetch_add(1, Ordering::Relaxed);
+        if self
+            .commands
+            .send(Command::Request { id, request })
+            .is_err()
+        {
+            self.shared.events.emit(Event::Reply {
+                id,
+                result: Err(NativeError::new("ERR_DESTROYED", "peer is closed")),
+            });
+        }
+        id
+    }
+
+    #[napi(catch_unwind)]
+    pub fn create_offer(&self, ice_restart: Option<bool>) -> u32 {
+        self.request(Request::CreateOffer {
+            ice_restart: ice_restart.unwrap_or(false),
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn create_answer(&self) -> u32 {
+        self.request(Request::CreateAnswer)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn set_local_description(&self, kind: String, sdp: String) -> u32 {
+        self.request(Request::SetLocalDescription { kind, sdp })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn set_remote_description(&self, kind: String, sdp: String) -> u32 {
+        self.request(Request::SetRemoteDescription { kind, sdp })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn add_ice_candidate(
+        &self,
+        candidate: String,
+        sdp_mid: Option<String>,
+        sdp_m_line_index: Option<u32>,
+    ) -> u32 {
+        match signal::candidate_init(candidate, sdp_mid, sdp_m_line_index) {
+            Ok(init) => self.request(Request::AddIceCandidate(init)),
+            Err(error) => {
+                let id = self.next_request.fetch_add(1, Ordering::Relaxed);
+                self.shared.events.emit(Event::Reply {
+                    id,
+                    result: Err(error),
+                });
+                id
+            }
+        }
+    }
+
+    /// The current local description, with the candidates gathered so far.
+    #[napi(catch_unwind)]
+    pub fn local_description(&self) -> u32 {
+        self.request(Request::LocalDescription)
+    }
+
+    /// Addresses of the candidate pair ICE selected, or null before there is one.
+    #[napi(catch_unwind)]
+    pub fn selected_candidate_pair(&self) -> u32 {
+        self.request(Request::SelectedCandidatePair)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn get_stats(&self) -> u32 {
+        self.request(Request::GetStats)
+    }
+
+    /// Replies once everything sent so far has been acknowledged by the remote.
+    #[napi(catch_unwind)]
+    pub fn flush(&self) -> u32 {
+        let id = self.next_request.fetch_add(1, Ordering::Relaxed);
+        self.shared.channel.send(Outgoing::Flush(id));
+        id
+    }
+
+    /// Queues binary data; returns false when the caller should wait for `writable`.
+    #[napi(catch_unwind)]
+    pub fn send(&self, data: BufferSlice) -> bool {
+        self.shared
+            .channel
+            .send(Outgoing::Binary(BytesMut::from(&data[..])))
+    }
+
+    /// Queues a text message; returns false when the caller should wait for `writable`.
+    #[napi(catch_unwind)]
+    pub fn send_text(&self, text: String) -> bool {
+        self.shared.channel.send(Outgoing::Text(text))
+    }
+
+    /// Bytes sent but not yet acknowledged by the remote.
+    #[napi(getter)]
+    pub fn buffered_amount(&self) -> f64 {
+        self.shared.channel.buffered_amount() as f64
+    }
+
+    /// JS has consumed this many bytes of received messages.
+    #[napi(catch_unwind)]
+    pub fn acknowledge(&self, bytes: u32) {
+        self.shared.channel.acknowledge(bytes as usize);
+    }
+
+    /// Closes the connection; a `closed` event follows, after which the peer holds nothing.
+    #[napi(catch_unwind)]
+    pub fn close(&self) {
+        if !self.closed.swap(true, Ordering::AcqRel) {
+            let _ = self.commands.send(Command::Close);
+        }
+    }
+
+    /// Test hook: makes the peer task panic, to prove the panic stays inside this peer.
+    #[cfg(debug_assertions)]
+    #[napi(js_name = "_panicForTest", catch_unwind)]
+    pub fn panic_for_test(&self) -> u32 {
+        self.request(Request::Panic)
+    }
+}
+
+impl Drop for NativePeer {
+    fn drop(&mut self) {
+        // A peer garbage-collected without destroy() must still free its sockets.
+        self.close();
+    }
+}
+
+async fn run_peer(
+    options: PeerOptions,
+    shared: Arc<PeerShared>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+) {
+    let connection = match build_connection(&options, &shared).await {
+        Ok(connection) => connection,
+        Err(error) => {
+            shared.fail(error.clone());
+            // Still answer every request, so no JS promise waits forever.
+            while let Some(Command::Request { id, .. }) = commands.recv().await {
+                shared.events.emit(Event::Reply {
+                    id,
+                    result: Err(error.clone()),
+                });
+            }
+            return;
+        }
+    };
+    let connection: Arc<dyn PeerConnection> = Arc::new(connection);
+
+    if let Some(channel_options) = &options.channel {
+        let created = match channel_options.init() {
+            Ok(init) => connection
+                .create_data_channel(&channel_options.label, Some(init))
+                .await
+                .map_err(|error| NativeError::new("ERR_DATA_CHANNEL", error.to_string())),
+            Err(error) => Err(error),
+        };
+        match created {
+            Ok(data_channel) => start_channel(&shared, data_channel),
+            Err(error) => shared.fail(error),
+        }
+    }
+
+    while let Some(command) = commands.recv().await {
+        match command {
+            Command::Request { id, request } => {
+                let result = perform(&*connection, &shared, request).await;
+                shared.events.emit(Event::Reply { id, result });
+            }
+            Command::Close => break,
+        }
+    }
+    let _ = connection.close().await;
+}
+
+async fn build_connection(
+    options: &PeerOptions,
+    shared: &Arc<PeerShared>,
+) -> Result<impl PeerConnection, NativeError> {
+    let constructor_error =
+        |error: webrtc::error::Error| NativeError::new("ERR_PC_CONSTRUCTOR", error.to_string());
+    let mut media_engine = MediaEngine::default();
+    media_engine
+        .register_default_codecs()
+        .map_err(constructor_error)?;
+    let registry = register_default_interceptors(Registry::new(), &mut media_engine)
+        .map_err(constructor_error)?;
+    let setting_engine = SettingEngineBuilder::new()
+        // Browsers accept 256 KiB messages; the 64 KiB default would refuse them.
+        .with_sctp_max_message_size(SctpMaxMessageSize::Unbounded)
+        .build();
+    PeerConnectionBuilder::new()
+        .with_configuration(options.rtc_configuration()?)
+        .with_media_engine(media_engine)
+        .with_interceptor_registry(registry)
+        .with_setting_engine(setting_engine)
+        .with_handler(Arc::new(Handler {
+            shared: shared.clone(),
+        }))
+        .with_runtime(PeerRuntime::new())
+        .with_udp_addrs(options.bind_addresses())
+        .build()
+        .await
+        .map_err(constructor_error)
+}
+
+fn start_channel(shared: &Arc<PeerShared>, data_channel: Arc<dyn DataChannel>) {
+    let shared = shared.clone();
+    runtime::spawn(async move {
+        let work = channel::run(data_channel, shared.channel.clone(), shared.events.clone());
+        shared.guarded(work).await;
+    });
+}
+
+async fn perform(
+    connection: &dyn PeerConnection,
+    shared: &PeerShared,
+    request: Request,
+) -> Result<Value, NativeError> {
+    let coded = |code: &'static str| {
+        move |error: webrtc::error::Error| NativeError::new(code, error.to_string())
+    };
+    match request {
+        Request::CreateOffer { ice_restart } => {
+            let offer = connection
+                .create_offer(Some(RTCOfferOptions { ice_restart }))
+                .await
+                .map_err(coded("ERR_CREATE_OFFER"))?;
+            Ok(json!({ "type": "offer", "sdp": offer.sdp }))
+        }
+        Request::CreateAnswer => {
+            let answer = connection
+                .create_answer(None)
+                .await
+                .map_err(coded("ERR_CREATE_ANSWER"))?;
+            Ok(json!({ "type": "answer", "sdp": answer.sdp }))
+        }
+        Request::SetLocalDescription { kind, sdp } => {
+            let description = signal::session_description(&kind, sdp, "ERR_SET_LOCAL_DESCRIPTION")?;
+            if let Some(mid) = signal::first_mid(&description.sdp) {
+                *shared
+                    .candidate_mid
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = mid;
+            }
+            connection
+                .set_local_description(description)
+                .await
+                .map_err(coded("ERR_SET_LOCAL_DESCRIPTION"))?;
+            Ok(description_json(connection.local_description().await))
+        }
+        Request::SetRemoteDescription { kind, sdp } => {
+            let description =
+                signal::session_description(&kind, sdp, "ERR_SET_REMOTE_DESCRIPTION")?;
+            connection
+                .set_remote_description(description)
+                .await
+                .map_err(coded("ERR_SET_REMOTE_DESCRIPTION"))?;
+            Ok(description_json(connection.remote_description().await))
+        }
+        Request::AddIceCandidate(init) => {
+            connection
+                .add_ice_candidate(init)
+                .await
+                .map_err(coded("ERR_ADD_ICE_CANDIDATE"))?;
+            Ok(Value::Null)
+        }
+        Request::LocalDescription => Ok(description_json(connection.local_description().await)),
+        Request::SelectedCandidatePair => Ok(selected_candidate_pair(connection).await),
+        Request::GetStats => {
+            let report = connection
+                .get_stats(Instant::now(), StatsSelector::None)
+                .await;
+            Ok(stats::report_to_json(&report))
+        }
+        #[cfg(debug_assertions)]
+        Request::Panic => panic!("forced by _panicForTest"),
+    }
+}
+
+async fn selected_candidate_pair(connection: &dyn PeerConnection) -> Value {
+    let Some(sctp) = connection.sctp().await else {
+        return Value::Null;
+    };
+    match sctp
+        .transport()
+        .ice_transport()
+        .get_selected_candidate_pair()
+        .await
+    {
+        Ok(Some(pair)) => json!({
+            "localAddress": pair.local().address,
+            "localPort": pair.local().port,
+            "remoteAddress": pair.remote().address,
+            "remotePort": pair.remote().port,
+        }),
+        _ => Value::Null,
+    }
+}
+
+fn description_json(description: Option<webrtc::peer_connection::RTCSessionDescription>) -> Value {
+    match description {
+        Some(description) => json!({
+            "type": description.sdp_type.to_string(),
+            "sdp": description.sdp,
+        }),
+        None => Value::Null,
+    }
+}
+
+/// webrtc's callbacks, forwarded as events. Each is guarded: a panic in one becomes an
+/// error on this peer rather than a connection that silently stops.
+struct Handler {
+    shared: Arc<PeerShared>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
+        self.shared
+            .guarded(async {
+                let mid = self
+                    .shared
+                    .candidate_mid
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                if let Some(candidate) = signal::candidate_signal(&event.candidate, &mid) {
+                    self.shared.events.emit(Event::Candidate(candidate));
+                }
+            })
+            .await
+    }
+
+    async fn on_signaling_state_change(&self, state: RTCSignalingState) {
+        self.shared
+            .events
+            .emit(Event::SignalingState(state.to_string()));
+    }
+
+    async fn on_ice_connection_state_change(&self, state: RTCIceConnectionState) {
+        self.shared
+            .events
+            .emit(Event::IceConnectionState(state.to_string()));
+    }
+
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        self.shared
+            .events
+            .emit(Event::IceGatheringState(state.to_string()));
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        self.shared
+            .events
+            .emit(Event::ConnectionState(state.to_string()));
+    }
+
+    async fn on_data_channel(&self, data_channel: Arc<dyn DataChannel>) {
+        start_channel(&self.shared, data_channel);
+    }
+}

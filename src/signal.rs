@@ -1,0 +1,107 @@
+//! Signalling data between simple-peer's JSON shapes and webrtc's types.
+
+use serde_json::{json, Value};
+use webrtc::peer_connection::{RTCIceCandidate, RTCIceCandidateInit, RTCSessionDescription};
+
+use crate::events::NativeError;
+
+/// SDP larger than this is refused before parsing: no real session comes near it, and a
+/// hostile one should not cost unbounded memory or time.
+pub const MAX_SDP_BYTES: usize = 256 * 1024;
+const MAX_CANDIDATE_BYTES: usize = 1024;
+
+pub fn session_description(
+    kind: &str,
+    sdp: String,
+    code: &'static str,
+) -> Result<RTCSessionDescription, NativeError> {
+    if sdp.len() > MAX_SDP_BYTES {
+        return Err(NativeError::new(
+            code,
+            format!("SDP of {} bytes exceeds {MAX_SDP_BYTES}", sdp.len()),
+        ));
+    }
+    let description = match kind {
+        "offer" => RTCSessionDescription::offer(sdp),
+        "answer" => RTCSessionDescription::answer(sdp),
+        "pranswer" => RTCSessionDescription::pranswer(sdp),
+        "rollback" => RTCSessionDescription::rollback(Some(sdp)),
+        other => {
+            return Err(NativeError::new(
+                code,
+                format!("unknown session description type: {other:?}"),
+            ))
+        }
+    };
+    description.map_err(|error| NativeError::new(code, error.to_string()))
+}
+
+pub fn candidate_init(
+    candidate: String,
+    sdp_mid: Option<String>,
+    sdp_m_line_index: Option<u32>,
+) -> Result<RTCIceCandidateInit, NativeError> {
+    if candidate.len() > MAX_CANDIDATE_BYTES {
+        return Err(NativeError::new(
+            "ERR_ADD_ICE_CANDIDATE",
+            "candidate line too long",
+        ));
+    }
+    Ok(RTCIceCandidateInit {
+        candidate,
+        sdp_mid,
+        sdp_mline_index: sdp_m_line_index.and_then(|index| u16::try_from(index).ok()),
+        username_fragment: None,
+        url: None,
+    })
+}
+
+/// The media id of the first m-line: with bundling, every candidate belongs to it.
+pub fn first_mid(sdp: &str) -> Option<String> {
+    sdp.lines()
+        .find_map(|line| line.trim_end().strip_prefix("a=mid:"))
+        .map(str::to_owned)
+}
+
+/// A gathered candidate in the shape simple-peer signals it.
+pub fn candidate_signal(candidate: &RTCIceCandidate, mid: &str) -> Option<Value> {
+    let init = candidate.to_json().ok()?;
+    Some(json!({
+        "candidate": init.candidate,
+        "sdpMLineIndex": 0,
+        "sdpMid": mid,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_mid_reads_the_first_media_section() {
+        let sdp = "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\nm=audio 9\r\na=mid:1\r\n";
+        assert_eq!(first_mid(sdp).as_deref(), Some("0"));
+        assert_eq!(first_mid("v=0\r\n"), None);
+    }
+
+    #[test]
+    fn bad_descriptions_are_coded() {
+        let error =
+            session_description("bogus", "v=0".into(), "ERR_SET_REMOTE_DESCRIPTION").unwrap_err();
+        assert_eq!(error.code, "ERR_SET_REMOTE_DESCRIPTION");
+        let huge = "a".repeat(MAX_SDP_BYTES + 1);
+        assert!(session_description("offer", huge, "ERR_SET_REMOTE_DESCRIPTION").is_err());
+    }
+
+    #[test]
+    fn oversized_candidates_are_refused() {
+        assert!(candidate_init("x".repeat(5000), None, None).is_err());
+        let init = candidate_init(
+            "candidate:1 1 udp 1 10.0.0.1 9 typ host".into(),
+            Some("0".into()),
+            Some(0),
+        )
+        .unwrap();
+        assert_eq!(init.sdp_mline_index, Some(0));
+    }
+}
