@@ -80,4 +80,8 @@ export interface PeerOptions {
   channel?: ChannelOptions
   /** Local UDP addresses to bind; defaults to every IPv4 interface. */
   bindAddresses?: Array<string>
+  /** ICE consent timers in milliseconds (webrtc's defaults: 5000, 25000, 2000). */
+  iceDisconnectedTimeout?: number
+  iceFailedTimeout?: number
+  iceKeepaliveInterval?: number
 }

@@ -394,12 +394,10 @@ class Peer extends Duplex {
       .catch(err => this.destroy(errCode(err, 'ERR_CREATE_ANSWER')))
   }
 
+  // webrtc 0.21 refuses a local description that differs from the one it created, so the
+  // description is set as created and sdpTransform shapes what the remote is sent.
   _setLocalDescription (description) {
     if (this.destroyed) return
-    let sdp = description.sdp
-    if (!this.trickle && !this.allowHalfTrickle) sdp = filterTrickle(sdp)
-    sdp = this.sdpTransform(sdp)
-
     const sendDescription = () => {
       if (this.destroyed) return
       // Ask again: by now the local description carries the gathered candidates.
@@ -407,16 +405,18 @@ class Peer extends Duplex {
         .catch(() => null)
         .then(current => {
           if (this.destroyed) return
-          const signal = current || { type: description.type, sdp }
+          let sdp = (current || description).sdp
+          if (!this.trickle && !this.allowHalfTrickle) sdp = filterTrickle(sdp)
+          sdp = this.sdpTransform(sdp)
           this._debug('signal')
-          this.emit('signal', { type: signal.type, sdp: signal.sdp })
+          this.emit('signal', { type: description.type, sdp })
           const candidates = this._localCandidates
           this._localCandidates = null
           if (candidates) candidates.forEach(candidate => this._signalCandidate(candidate))
         })
     }
 
-    this._request(this._native.setLocalDescription(description.type, sdp))
+    this._request(this._native.setLocalDescription(description.type, description.sdp))
       .then(() => {
         if (this.destroyed) return
         if (this.trickle || this._iceComplete) sendDescription()
@@ -632,9 +632,14 @@ class Peer extends Duplex {
   }
 
   _nativeOptions (opts) {
+    const native = opts.native || {}
     const options = {
       iceServers: normalizeIceServers(this.config.iceServers),
-      iceTransportPolicy: this.config.iceTransportPolicy
+      iceTransportPolicy: this.config.iceTransportPolicy,
+      bindAddresses: native.bindAddresses,
+      iceDisconnectedTimeout: native.iceDisconnectedTimeout,
+      iceFailedTimeout: native.iceFailedTimeout,
+      iceKeepaliveInterval: native.iceKeepaliveInterval
     }
     if (this.initiator || this.channelNegotiated) {
       const config = this.channelConfig

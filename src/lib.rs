@@ -4,6 +4,7 @@
 mod channel;
 mod config;
 mod events;
+mod logging;
 mod peer;
 mod runtime;
 mod signal;
@@ -12,3 +13,8 @@ mod stats;
 pub use config::{ChannelOptions, IceServerOptions, PeerOptions};
 pub use events::JsEvent;
 pub use peer::NativePeer;
+
+#[napi_derive::module_init]
+fn init() {
+    logging::init();
+}

@@ -12,7 +12,6 @@ use bytes::BytesMut;
 use futures::FutureExt;
 use napi::bindgen_prelude::{BufferSlice, Function};
 use napi_derive::napi;
-use rtc::peer_connection::configuration::setting_engine::SctpMaxMessageSize;
 use rtc::peer_connection::configuration::RTCOfferOptions;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
@@ -20,8 +19,7 @@ use webrtc::data_channel::DataChannel;
 use webrtc::peer_connection::{
     register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder,
     PeerConnectionEventHandler, RTCIceConnectionState, RTCIceGatheringState,
-    RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSignalingState, Registry,
-    SettingEngineBuilder, StatsSelector,
+    RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSignalingState, Registry, StatsSelector,
 };
 
 use crate::channel::{self, ChannelShared, Outgoing};
@@ -34,6 +32,7 @@ use crate::stats;
 /// State shared by the JS handle, the peer task, the channel task and webrtc's callbacks.
 struct PeerShared {
     events: EventSink,
+    runtime: Arc<PeerRuntime>,
     channel: Arc<ChannelShared>,
     /// The mid candidates are signalled with (browsers need the real one, not "").
     candidate_mid: Mutex<String>,
@@ -110,6 +109,7 @@ impl NativePeer {
             .build_callback(|context| EventSink::to_js(context.value))?;
         let shared = Arc::new(PeerShared {
             events: EventSink::new(function),
+            runtime: PeerRuntime::new(),
             channel: Arc::new(ChannelShared::default()),
             candidate_mid: Mutex::new("0".to_owned()),
         });
@@ -321,19 +321,15 @@ async fn build_connection(
         .map_err(constructor_error)?;
     let registry = register_default_interceptors(Registry::new(), &mut media_engine)
         .map_err(constructor_error)?;
-    let setting_engine = SettingEngineBuilder::new()
-        // Browsers accept 256 KiB messages; the 64 KiB default would refuse them.
-        .with_sctp_max_message_size(SctpMaxMessageSize::Unbounded)
-        .build();
     PeerConnectionBuilder::new()
         .with_configuration(options.rtc_configuration()?)
         .with_media_engine(media_engine)
         .with_interceptor_registry(registry)
-        .with_setting_engine(setting_engine)
+        .with_setting_engine(options.setting_engine())
         .with_handler(Arc::new(Handler {
             shared: shared.clone(),
         }))
-        .with_runtime(PeerRuntime::new())
+        .with_runtime(shared.runtime.clone())
         .with_udp_addrs(options.bind_addresses())
         .build()
         .await
@@ -399,6 +395,7 @@ async fn perform(
                 .add_ice_candidate(init)
                 .await
                 .map_err(coded("ERR_ADD_ICE_CANDIDATE"))?;
+            shared.runtime.wake_driver();
             Ok(Value::Null)
         }
         Request::LocalDescription => Ok(description_json(connection.local_description().await)),

@@ -6,8 +6,8 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use webrtc::runtime::{
@@ -52,18 +52,45 @@ where
 ///   unfired), the next timer it asks for fires at once. The driver computes its next
 ///   deadline before the packet it just handled advanced DTLS/SCTP state, so without this
 ///   each handshake step waits for the following timer tick (~200 ms per step).
+/// - `wake_driver()` fires the sleep the driver is in now. webrtc's `add_ice_candidate`
+///   asks ICE for a connectivity check but does not wake the driver, so without this a
+///   trickled candidate waits for the driver's next timer (up to a second).
 #[derive(Debug)]
 pub struct PeerRuntime {
     inner: TokioRuntime,
-    wake_early: Arc<AtomicBool>,
+    timers: Arc<TimerControl>,
+}
+
+#[derive(Debug, Default)]
+struct TimerControl {
+    /// The next sleep fires at once.
+    wake_early: AtomicBool,
+    /// The sleep being waited on now fires at once.
+    fire_now: AtomicBool,
+    sleeper: Mutex<Option<Waker>>,
 }
 
 impl PeerRuntime {
     pub fn new() -> Arc<Self> {
         Arc::new(Self {
             inner: TokioRuntime,
-            wake_early: Arc::default(),
+            timers: Arc::default(),
         })
+    }
+
+    /// Makes the driver run its timeout handling now.
+    pub fn wake_driver(&self) {
+        self.timers.fire_now.store(true, Ordering::Release);
+        self.timers.wake_early.store(true, Ordering::Release);
+        let sleeper = self
+            .timers
+            .sleeper
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(waker) = sleeper {
+            waker.wake();
+        }
     }
 }
 
@@ -102,7 +129,7 @@ impl Runtime for PeerRuntime {
     }
 
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
-        let immediate = self.wake_early.swap(false, Ordering::AcqRel);
+        let immediate = self.timers.wake_early.swap(false, Ordering::AcqRel);
         let timer = if immediate || duration.is_zero() {
             None
         } else {
@@ -112,7 +139,7 @@ impl Runtime for PeerRuntime {
         Box::pin(EarlyWakeSleep {
             timer,
             fired: false,
-            wake_early: self.wake_early.clone(),
+            control: self.timers.clone(),
         })
     }
 
@@ -134,20 +161,32 @@ impl Runtime for PeerRuntime {
     }
 }
 
-/// A sleep that, when dropped before firing, asks for the next sleep to fire at once.
+/// A sleep that fires early on `wake_driver()`, and that, when dropped before firing, asks
+/// for the next sleep to fire at once.
 struct EarlyWakeSleep {
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
     fired: bool,
-    wake_early: Arc<AtomicBool>,
+    control: Arc<TimerControl>,
 }
 
 impl Future for EarlyWakeSleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if let Some(timer) = self.timer.as_mut() {
-            if timer.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
+        let fire_now = self.control.fire_now.swap(false, Ordering::AcqRel);
+        if !fire_now {
+            if let Some(timer) = self.timer.as_mut() {
+                if timer.as_mut().poll(cx).is_pending() {
+                    *self
+                        .control
+                        .sleeper
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner()) = Some(cx.waker().clone());
+                    // A wake that landed before the waker was stored must not be lost.
+                    if !self.control.fire_now.swap(false, Ordering::AcqRel) {
+                        return Poll::Pending;
+                    }
+                }
             }
         }
         self.fired = true;
@@ -158,7 +197,7 @@ impl Future for EarlyWakeSleep {
 impl Drop for EarlyWakeSleep {
     fn drop(&mut self) {
         if !self.fired {
-            self.wake_early.store(true, Ordering::Release);
+            self.control.wake_early.store(true, Ordering::Release);
         }
     }
 }
@@ -216,6 +255,22 @@ mod tests {
             )
             .await;
             assert!(pending.is_err());
+        });
+    }
+
+    #[test]
+    fn wake_driver_fires_the_sleep_in_progress() {
+        let runtime = PeerRuntime::new();
+        tokio_runtime().block_on(async {
+            runtime.sleep(Duration::ZERO).await; // clear the early wake left by the test setup
+            let sleeper = runtime.sleep(Duration::from_secs(60));
+            let waker = runtime.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                waker.wake_driver();
+            });
+            let woke = tokio::time::timeout(Duration::from_secs(5), sleeper).await;
+            assert!(woke.is_ok());
         });
     }
 

@@ -1,0 +1,186 @@
+'use strict'
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { Peer, LOCAL, waitFor, relay, makePair, connectedPair, destroyAll } = require('./helpers')
+
+test('two peers connect with trickle and know their addresses', async () => {
+  const { a, b } = await connectedPair()
+  for (const peer of [a, b]) {
+    assert.equal(peer.connected, true)
+    assert.match(peer.localAddress, /^10\.77\.0\.1$/)
+    assert.equal(peer.localFamily, 'IPv4')
+    assert.equal(peer.remoteFamily, 'IPv4')
+    assert.ok(Number.isInteger(peer.localPort) && peer.localPort > 0)
+    assert.ok(Number.isInteger(peer.remotePort) && peer.remotePort > 0)
+    assert.deepEqual(peer.address(), { port: peer.localPort, family: 'IPv4', address: peer.localAddress })
+  }
+  assert.equal(a.localPort, b.remotePort)
+  assert.equal(b.localPort, a.remotePort)
+  assert.match(a.channelName, /^[0-9a-f]{40}$/)
+  assert.equal(b.channelName, a.channelName)
+  assert.equal(a.initiator, true)
+  assert.equal(b.initiator, false)
+  await destroyAll(a, b)
+})
+
+test('signals have simple-peer shapes and the offer precedes its candidates', async () => {
+  const { a, b } = makePair()
+  const fromA = []
+  a.on('signal', data => fromA.push(data))
+  relay(a, b)
+  relay(b, a)
+  await Promise.all([waitFor(a, 'connect'), waitFor(b, 'connect')])
+  assert.equal(fromA[0].type, 'offer')
+  assert.match(fromA[0].sdp, /^v=0\r\n/)
+  assert.deepEqual(Object.keys(fromA[0]).sort(), ['sdp', 'type'])
+  const candidates = fromA.filter(signal => signal.type === 'candidate')
+  assert.ok(candidates.length > 0)
+  for (const signal of candidates) {
+    assert.deepEqual(Object.keys(signal).sort(), ['candidate', 'type'])
+    assert.deepEqual(Object.keys(signal.candidate).sort(), ['candidate', 'sdpMLineIndex', 'sdpMid'])
+    assert.match(signal.candidate.candidate, /^candidate:\S+ 1 udp \d+ 10\.77\.0\.1 \d+ typ host/)
+    assert.equal(signal.candidate.sdpMid, '0')
+    assert.equal(signal.candidate.sdpMLineIndex, 0)
+  }
+  await destroyAll(a, b)
+})
+
+for (const [name, optsA, optsB] of [
+  ['on both sides', { trickle: false }, { trickle: false }],
+  ['on the initiator only', { trickle: false }, {}],
+  ['on the non-initiator only', {}, { trickle: false }]
+]) {
+  test(`trickle: false ${name} still connects`, async () => {
+    const { a, b } = makePair(optsA, optsB)
+    const signals = { a: [], b: [] }
+    a.on('signal', data => signals.a.push(data))
+    b.on('signal', data => signals.b.push(data))
+    relay(a, b)
+    relay(b, a)
+    await Promise.all([waitFor(a, 'connect'), waitFor(b, 'connect')])
+    for (const [side, opts] of [['a', optsA], ['b', optsB]]) {
+      if (opts.trickle === false) {
+        assert.equal(signals[side].length, 1, `${side} sends exactly one signal`)
+        assert.match(signals[side][0].sdp, /a=candidate:/)
+        assert.doesNotMatch(signals[side][0].sdp, /a=ice-options:trickle/)
+      }
+    }
+    await destroyAll(a, b)
+  })
+}
+
+test('candidates that arrive before the description are queued', async () => {
+  const { a, b } = makePair()
+  const held = []
+  a.on('signal', data => held.push(data))
+  relay(b, a)
+  await waitFor(a, 'iceStateChange')
+  await new Promise(resolve => setTimeout(resolve, 200)) // let candidates gather
+  const candidates = held.filter(signal => signal.type === 'candidate')
+  const offer = held.find(signal => signal.type === 'offer')
+  assert.ok(candidates.length > 0 && offer)
+  candidates.forEach(candidate => b.signal(candidate))
+  b.signal(JSON.stringify(offer)) // JSON strings are accepted too
+  await Promise.all([waitFor(a, 'connect'), waitFor(b, 'connect')])
+  await destroyAll(a, b)
+})
+
+test('state events follow the connection', async () => {
+  const { a, b } = makePair()
+  const iceStates = []
+  const signalingStates = []
+  a.on('iceStateChange', (connection, gathering) => iceStates.push([connection, gathering]))
+  a.on('signalingStateChange', state => signalingStates.push(state))
+  const negotiated = waitFor(a, 'negotiated')
+  relay(a, b)
+  relay(b, a)
+  await Promise.all([waitFor(a, 'connect'), waitFor(b, 'connect'), negotiated])
+  assert.ok(iceStates.some(([connection]) => connection === 'connected'))
+  assert.ok(iceStates.some(([, gathering]) => gathering === 'complete'))
+  assert.deepEqual(signalingStates, ['have-local-offer', 'stable'])
+  await destroyAll(a, b)
+})
+
+async function exchange (a, b, text) {
+  const received = waitFor(b, 'data')
+  a.send(text)
+  assert.equal((await received).toString(), text)
+}
+
+test('negotiate() from the initiator renegotiates and keeps the channel', async () => {
+  const { a, b } = await connectedPair()
+  const done = Promise.all([waitFor(a, 'negotiated'), waitFor(b, 'negotiated')])
+  a.negotiate()
+  await done
+  assert.equal(a.connected && b.connected, true)
+  await exchange(a, b, 'after initiator renegotiation')
+  await exchange(b, a, 'and back')
+  await destroyAll(a, b)
+})
+
+test('negotiate() from the non-initiator asks the initiator with a renegotiate signal', async () => {
+  const { a, b } = await connectedPair()
+  const requests = []
+  b.on('signal', data => { if (data.renegotiate) requests.push(data) })
+  const done = Promise.all([waitFor(a, 'negotiated'), waitFor(b, 'negotiated')])
+  b.negotiate()
+  await done
+  assert.deepEqual(requests, [{ type: 'renegotiate', renegotiate: true }])
+  await exchange(b, a, 'after non-initiator renegotiation')
+  await destroyAll(a, b)
+})
+
+test('a negotiated channel with a fixed id connects and carries data', async () => {
+  const channelConfig = { negotiated: true, id: 5 }
+  const { a, b } = await connectedPair({ channelConfig }, { channelConfig })
+  await exchange(a, b, 'negotiated out of band')
+  await exchange(b, a, 'both ways')
+  await destroyAll(a, b)
+})
+
+test('an unordered, unreliable channel config is honoured', async () => {
+  const { a, b } = await connectedPair({ channelConfig: { ordered: false, maxRetransmits: 0 } })
+  await exchange(a, b, 'best effort')
+  await destroyAll(a, b)
+})
+
+test('getStats reports the transport and a selected pair whose candidates resolve', async () => {
+  const { a, b } = await connectedPair()
+  const reports = await new Promise((resolve, reject) => a.getStats((err, r) => err ? reject(err) : resolve(r)))
+  assert.ok(Array.isArray(reports))
+  const byId = new Map(reports.map(report => [report.id, report]))
+  const transport = reports.find(report => report.type === 'transport')
+  assert.ok(transport && transport.selectedCandidatePairId)
+  const pair = byId.get(transport.selectedCandidatePairId)
+  assert.equal(pair.type, 'candidate-pair')
+  assert.equal(byId.get(pair.localCandidateId).address, a.localAddress)
+  await destroyAll(a, b)
+})
+
+test('sdpTransform sees and shapes the local description', async () => {
+  const seen = []
+  const sdpTransform = sdp => { seen.push(sdp); return sdp.replace(/\r\n$/, '\r\na=x-simple-peer-native:1\r\n') }
+  const { a, b } = makePair({ sdpTransform })
+  let offer
+  a.on('signal', data => { if (data.type === 'offer') offer = data })
+  relay(a, b)
+  relay(b, a)
+  await Promise.all([waitFor(a, 'connect'), waitFor(b, 'connect')])
+  assert.equal(seen.length, 1)
+  assert.match(offer.sdp, /a=x-simple-peer-native:1/)
+  await destroyAll(a, b)
+})
+
+test('statics and ignored options match simple-peer', async () => {
+  assert.equal(Peer.WEBRTC_SUPPORT, true)
+  assert.deepEqual(Peer.channelConfig, {})
+  assert.ok(Peer.config.iceServers[0].urls.every(url => url.startsWith('stun:')))
+  const { a, b } = await connectedPair({ wrtc: { RTCPeerConnection: null } }, { wrtc: {} })
+  assert.equal(a.connected, true)
+  await destroyAll(a, b)
+  // Defaults are not shared mutable state: opts.config merges over Peer.config.
+  const peer = new Peer({ config: LOCAL })
+  assert.deepEqual(peer.config.iceServers, [])
+  assert.equal(peer.config.sdpSemantics, 'unified-plan')
+  await destroyAll(peer)
+})
