@@ -6,8 +6,10 @@ const { NativePeer } = require('./binding')
 
 const MAX_BUFFERED_AMOUNT = 64 * 1024
 const ICECOMPLETE_TIMEOUT = 5 * 1000
-// Larger stream writes are split into messages of this size, which every WebRTC stack accepts.
-const STREAM_MESSAGE_SIZE = 64 * 1024
+// Larger stream writes are split into messages of this size: every WebRTC stack handles it
+// well, and webrtc's receive queues are bounded in messages (~512), so it also bounds what
+// a slow reader's side holds (~8 MiB plus SCTP's 1 MiB window).
+const STREAM_MESSAGE_SIZE = 16 * 1024
 // The largest single message send() accepts (what Chromium accepts too).
 const MAX_MESSAGE_SIZE = 256 * 1024
 // How long to keep looking for the selected candidate pair before connecting without it.
@@ -97,7 +99,6 @@ class Peer extends Duplex {
     this._batchedNegotiation = false
     this._queuedNegotiation = false
 
-    this._chunk = null
     this._cb = null
     this._unacknowledged = 0
     this._requests = new Map()
@@ -306,7 +307,6 @@ class Peer extends Duplex {
       this._pcReady = false
       this._channelReady = false
       this._channelOpen = false
-      this._chunk = null
       this._cb = null
       this._timers.forEach(timer => clearTimeout(timer))
       this._timers.clear()
@@ -331,25 +331,20 @@ class Peer extends Duplex {
     }
   }
 
+  // Before 'connect' too: the native queue holds data until the channel opens, in the
+  // order it was written or sent, under the same backpressure.
   _write (chunk, encoding, cb) {
     if (this.destroyed) return cb(errCode(new Error('cannot write after peer is destroyed'), 'ERR_DATA_CHANNEL'))
-
-    if (this._connected) {
-      let writable
-      try {
-        writable = this._sendStreamChunk(chunk)
-      } catch (err) {
-        return this.destroy(errCode(err, 'ERR_DATA_CHANNEL'))
-      }
-      if (writable) {
-        cb(null)
-      } else {
-        this._debug('start backpressure: bufferedAmount %d', this.bufferSize)
-        this._cb = cb
-      }
+    let writable
+    try {
+      writable = this._sendStreamChunk(chunk)
+    } catch (err) {
+      return this.destroy(errCode(err, 'ERR_DATA_CHANNEL'))
+    }
+    if (writable) {
+      cb(null)
     } else {
-      this._debug('write before connect')
-      this._chunk = chunk
+      this._debug('start backpressure: bufferedAmount %d', this.bufferSize)
       this._cb = cb
     }
   }
@@ -449,22 +444,6 @@ class Peer extends Duplex {
       if (pair) this._setAddresses(pair)
       this._connecting = false
       this._connected = true
-
-      if (this._chunk) {
-        let writable
-        try {
-          writable = this._sendStreamChunk(this._chunk)
-        } catch (err) {
-          return this.destroy(errCode(err, 'ERR_DATA_CHANNEL'))
-        }
-        this._chunk = null
-        this._debug('sent chunk from "write before connect"')
-        if (writable) {
-          const cb = this._cb
-          this._cb = null
-          cb(null)
-        }
-      }
 
       this._debug('connect')
       this.emit('connect')
