@@ -33,8 +33,6 @@ export declare class NativePeer {
   acknowledge(bytes: number): void
   /** Closes the connection; a `closed` event follows, after which the peer holds nothing. */
   close(): void
-  /** Test hook: makes the peer task panic, to prove the panic stays inside this peer. */
-  _panicForTest(): number
 }
 
 export interface ChannelOptions {

@@ -4,7 +4,7 @@ const { Duplex } = require('stream')
 const { randomBytes } = require('crypto')
 const { NativePeer } = require('./binding')
 
-const MAX_BUFFERED_AMOUNT = 64 * 1024
+// simple-peer's MAX_BUFFERED_AMOUNT (64 KiB) lives natively: send() reports backpressure past it.
 const ICECOMPLETE_TIMEOUT = 5 * 1000
 // Larger stream writes are split into messages of this size: every WebRTC stack handles it
 // well, and webrtc's receive queues are bounded in messages (~512), so it also bounds what
@@ -588,7 +588,12 @@ class Peer extends Duplex {
   _onConnectionStateChange (state) {
     if (this.destroyed) return
     if (state === 'failed') {
-      this.destroy(errCode(new Error('Connection failed.'), 'ERR_CONNECTION_FAILURE'))
+      // webrtc reports this before the ICE state that caused it; browsers the other way
+      // round. A tick lets ICE's 'failed' (ERR_ICE_CONNECTION_FAILURE) speak first.
+      this._setTimeout(() => {
+        if (this.destroyed || this.destroying) return
+        this.destroy(errCode(new Error('Connection failed.'), 'ERR_CONNECTION_FAILURE'))
+      }, 0)
     }
   }
 

@@ -30,6 +30,16 @@ function withTimeout (promise, ms, what) {
   ]).finally(() => clearTimeout(timer))
 }
 
+// Polls until `condition()` holds; false if it never did within `ms`.
+async function until (condition, ms = 5000) {
+  const deadline = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > deadline) return false
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+  return true
+}
+
 // Relays every signal from one peer to the other, optionally through a filter.
 function relay (from, to, filter = data => data) {
   from.on('signal', data => {
@@ -98,6 +108,7 @@ module.exports = {
   LOCAL,
   waitFor,
   withTimeout,
+  until,
   relay,
   makePair,
   connectedPair,

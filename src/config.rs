@@ -177,7 +177,10 @@ mod tests {
             max_retransmits: Some(70_000),
             ..Default::default()
         };
-        assert_eq!(too_big.init().unwrap_err().code, "ERR_DATA_CHANNEL");
+        assert_eq!(
+            too_big.init().err().map(|e| e.code),
+            Some("ERR_DATA_CHANNEL")
+        );
     }
 
     #[test]

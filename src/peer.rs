@@ -64,24 +64,14 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 }
 
 enum Request {
-    CreateOffer {
-        ice_restart: bool,
-    },
+    CreateOffer { ice_restart: bool },
     CreateAnswer,
-    SetLocalDescription {
-        kind: String,
-        sdp: String,
-    },
-    SetRemoteDescription {
-        kind: String,
-        sdp: String,
-    },
+    SetLocalDescription { kind: String, sdp: String },
+    SetRemoteDescription { kind: String, sdp: String },
     AddIceCandidate(webrtc::peer_connection::RTCIceCandidateInit),
     LocalDescription,
     SelectedCandidatePair,
     GetStats,
-    #[cfg(debug_assertions)]
-    Panic,
 }
 
 enum Command {
@@ -246,13 +236,6 @@ impl NativePeer {
             let _ = self.commands.send(Command::Close);
         }
     }
-
-    /// Test hook: makes the peer task panic, to prove the panic stays inside this peer.
-    #[cfg(debug_assertions)]
-    #[napi(js_name = "_panicForTest", catch_unwind)]
-    pub fn panic_for_test(&self) -> u32 {
-        self.request(Request::Panic)
-    }
 }
 
 impl Drop for NativePeer {
@@ -406,8 +389,6 @@ async fn perform(
                 .await;
             Ok(stats::report_to_json(&report))
         }
-        #[cfg(debug_assertions)]
-        Request::Panic => panic!("forced by _panicForTest"),
     }
 }
 

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Everything the project tests: the release addon, Rust unit tests, then the Node suite with
+# real peers, inside a private network namespace (scripts/netns.sh) so no packet leaves.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cargo test --release --lib
+bash scripts/netns.sh node --test __test__/
