@@ -179,7 +179,9 @@ class Peer extends Duplex {
         })
         .catch(err => this.destroy(errCode(err, 'ERR_SET_REMOTE_DESCRIPTION')))
     }
-    if (!data.sdp && !data.candidate && !data.renegotiate && !data.transceiverRequest) {
+    // An end-of-candidates marker ({ type: 'candidate', candidate: null }) carries nothing to add.
+    const endOfCandidates = data.type === 'candidate' && (data.candidate === null || data.candidate === '')
+    if (!data.sdp && !data.candidate && !data.renegotiate && !data.transceiverRequest && !endOfCandidates) {
       this.destroy(errCode(new Error('signal() called with invalid signal data'), 'ERR_SIGNALING'))
     }
   }

@@ -74,6 +74,8 @@ test('a malformed candidate gives ERR_ADD_ICE_CANDIDATE; .local and end-of-candi
   console.warn = message => warnings.push(message)
   try {
     b.signal({ type: 'candidate', candidate: { candidate: '', sdpMid: '0', sdpMLineIndex: 0 } })
+    b.signal({ type: 'candidate', candidate: null })
+    b.signal('{"type":"candidate","candidate":null}')
     b.signal({ type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 2122260223 0a1b2c3d-aaaa-bbbb.local 54321 typ host', sdpMid: '0', sdpMLineIndex: 0 } })
     await new Promise(resolve => setTimeout(resolve, 300))
     assert.equal(b.destroyed, false)
