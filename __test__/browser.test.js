@@ -1,0 +1,150 @@
+'use strict'
+// A Node peer against simple-peer 9.11.1 running in Debian's headless Chromium, with its
+// default mDNS hiding of host candidates on. Needs /usr/bin/chromium (CI installs it).
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+const http = require('http')
+const { Peer, LOCAL, waitFor, destroyAll } = require('./helpers')
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+const available = fs.existsSync(CHROMIUM)
+const skip = available ? false : `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) to run the browser tests`
+
+const files = {
+  '/': [path.join(__dirname, 'browser', 'page.html'), 'text/html'],
+  '/simplepeer.min.js': [require.resolve('simple-peer/simplepeer.min.js'), 'application/javascript']
+}
+
+let server, context, baseUrl
+
+test.before(async () => {
+  if (!available) return
+  server = http.createServer((req, res) => {
+    const file = files[req.url]
+    if (!file) return res.writeHead(404).end()
+    res.writeHead(200, { 'content-type': file[1] })
+    fs.createReadStream(file[0]).pipe(res)
+  })
+  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
+  baseUrl = `http://127.0.0.1:${server.address().port}/`
+  const { chromium } = require('playwright-core')
+  context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'spn-chromium-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync']
+  })
+})
+
+test.after(async () => {
+  if (context) await context.close()
+  if (server) server.close()
+})
+
+// Opens a page with a browser peer and wires it to a Node peer; returns both sides.
+async function browserPair ({ nodeOpts = {}, browserOpts = {}, filterToNode = data => data } = {}) {
+  const page = await context.newPage()
+  const browser = new (require('events'))()
+  const toNode = []
+  let node = null
+  const deliver = data => {
+    const passed = filterToNode(data)
+    if (passed !== undefined && !node.destroyed) node.signal(passed)
+  }
+  await page.exposeFunction('toNodeSignal', data => node ? deliver(data) : toNode.push(data))
+  await page.exposeFunction('toNodeEvent', (name, value) => browser.emit(name, value))
+  await page.goto(baseUrl)
+  // The page's peer exists before Node's, so an initiating Node peer's offer has somewhere to go.
+  await page.evaluate(opts => window.browserPeer.start(opts), browserOpts)
+  node = new Peer(Object.assign({ config: LOCAL }, nodeOpts))
+  node.on('signal', data => { page.evaluate(d => window.browserPeer.signal(d), data).catch(() => {}) })
+  toNode.splice(0).forEach(deliver)
+  return { page, node, browser }
+}
+
+async function connected ({ node, browser }) {
+  await Promise.all([waitFor(node, 'connect', 20000), waitFor(browser, 'connect', 20000)])
+}
+
+async function finish ({ page, node }) {
+  await destroyAll(node)
+  await page.close()
+}
+
+for (const [name, nodeOpts, browserOpts] of [
+  ['browser initiator, trickle', {}, { initiator: true }],
+  ['Node initiator, trickle', { initiator: true }, {}],
+  ['browser initiator, no trickle', { trickle: false }, { initiator: true, trickle: false }],
+  ['Node initiator, no trickle', { initiator: true, trickle: false }, { trickle: false }]
+]) {
+  test(`${name}: connects and exchanges text and binary both ways`, { skip, timeout: 60000 }, async () => {
+    const pair = await browserPair({ nodeOpts, browserOpts: Object.assign({ objectMode: true }, browserOpts) })
+    await connected(pair)
+    const { page, node, browser } = pair
+    assert.equal(node.remoteFamily, 'IPv4')
+
+    // Node → browser: a string stays a string message; binary stays byte-exact.
+    let got = waitFor(browser, 'data')
+    node.send('héllo from node')
+    assert.deepEqual(await got, { kind: 'string', bytes: 'héllo from node' })
+    got = waitFor(browser, 'data')
+    node.send(Buffer.from([0, 1, 254, 255]))
+    assert.deepEqual(await got, { kind: 'binary', bytes: [0, 1, 254, 255] })
+
+    // Browser → Node.
+    got = waitFor(node, 'data')
+    await page.evaluate(() => window.browserPeer.send('string', 'héllo from chromium'))
+    assert.equal((await got).toString(), 'héllo from chromium')
+    got = waitFor(node, 'data')
+    await page.evaluate(() => window.browserPeer.send('binary', [9, 8, 0, 255]))
+    assert.deepEqual(await got, Buffer.from([9, 8, 0, 255]))
+    await finish(pair)
+  })
+}
+
+test('destroy on either side closes the other within seconds', { skip, timeout: 60000 }, async () => {
+  for (const side of ['node', 'browser']) {
+    const pair = await browserPair({ browserOpts: { initiator: true } })
+    await connected(pair)
+    const started = Date.now()
+    if (side === 'node') {
+      const closed = waitFor(pair.browser, 'close', 10000)
+      pair.node.destroy()
+      await closed
+    } else {
+      const closed = waitFor(pair.node, 'close', 10000)
+      await pair.page.evaluate(() => window.browserPeer.destroy())
+      await closed
+    }
+    assert.ok(Date.now() - started < 5000)
+    await finish(pair)
+  }
+})
+
+test('negotiate() from the browser side renegotiates and the channel stays open', { skip, timeout: 60000 }, async () => {
+  const pair = await browserPair({ nodeOpts: { initiator: true } })
+  await connected(pair)
+  const { page, node } = pair
+  const negotiated = waitFor(node, 'negotiated', 20000)
+  await page.evaluate(() => window.browserPeer.negotiate())
+  await negotiated
+  const got = waitFor(node, 'data')
+  await page.evaluate(() => window.browserPeer.send('string', 'still here'))
+  assert.equal((await got).toString(), 'still here')
+  await finish(pair)
+})
+
+test('malformed signals relayed from the page give a coded error in Node', { skip, timeout: 60000 }, async () => {
+  const cases = [
+    [{ type: 'offer', sdp: 'v=0\r\ngarbage\r\n' }, 'ERR_SET_REMOTE_DESCRIPTION'],
+    ['{"nonsense":true}', 'ERR_SIGNALING']
+  ]
+  for (const [bad, code] of cases) {
+    const pair = await browserPair({ browserOpts: { initiator: true }, filterToNode: () => bad })
+    assert.equal((await waitFor(pair.node, 'error', 20000)).code, code)
+    await finish(pair)
+  }
+})
