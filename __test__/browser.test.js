@@ -7,7 +7,7 @@ const fs = require('fs')
 const os = require('os')
 const path = require('path')
 const http = require('http')
-const { Peer, LOCAL, waitFor, destroyAll } = require('./helpers')
+const { Peer, LOCAL, waitFor, withTimeout, destroyAll, drain } = require('./helpers')
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 const available = fs.existsSync(CHROMIUM)
@@ -104,6 +104,49 @@ for (const [name, nodeOpts, browserOpts] of [
     await finish(pair)
   })
 }
+
+test('16 MiB each way through the streams, byte-exact, with backpressure', { skip, timeout: 120000 }, async () => {
+  const size = 16 * 1024 * 1024
+  const pair = await browserPair({ browserOpts: { initiator: true } })
+  await connected(pair)
+  const { page, node } = pair
+
+  // Browser → Node.
+  const inbound = drain(node, size, 90000)
+  const expected = require('crypto').createHash('sha256')
+  for (let offset = 0; offset < size; offset += 64 * 1024) {
+    const chunk = Buffer.alloc(64 * 1024)
+    for (let i = 0; i < chunk.length; i++) chunk[i] = (offset + i) & 0xff
+    expected.update(chunk)
+  }
+  await page.evaluate(n => window.browserPeer.streamOut(n), size)
+  assert.equal((await inbound).digest, expected.digest('hex'))
+
+  // Node → browser.
+  // The page's counter must be listening before the first byte leaves Node.
+  await page.evaluate(n => { window.streamInDone = window.browserPeer.streamIn(n) }, size)
+  const received = page.evaluate(() => window.streamInDone)
+  let offset = 0
+  let sawBackpressure = false
+  await withTimeout(new Promise(resolve => {
+    const writeMore = () => {
+      while (offset < size) {
+        const chunk = Buffer.alloc(64 * 1024)
+        for (let i = 0; i < chunk.length; i++) chunk[i] = (offset + i) & 0xff
+        offset += chunk.length
+        if (!node.write(chunk)) {
+          sawBackpressure = true
+          return node.once('drain', writeMore)
+        }
+      }
+      resolve()
+    }
+    writeMore()
+  }), 90000, 'writing 16 MiB to the browser')
+  assert.equal(await received, size)
+  assert.ok(sawBackpressure, 'write() returned false at least once')
+  await finish(pair)
+})
 
 test('destroy on either side closes the other within seconds', { skip, timeout: 60000 }, async () => {
   for (const side of ['node', 'browser']) {
