@@ -1,0 +1,176 @@
+'use strict'
+// One measurement of one stack, in its own process: `node bench/case.js STACK CASE`.
+// Prints one JSON line. bench/run.js runs every pair under a time limit.
+const crypto = require('crypto')
+
+const [stackName, caseName] = process.argv.slice(2)
+const LOCAL = { iceServers: [] }
+const MIB = 1024 * 1024
+
+async function loadStack (name) {
+  if (name === 'native') return { Peer: require('..'), extra: {} }
+  if (name === 'wrtc') return { Peer: require('simple-peer'), extra: { wrtc: require('@roamhq/wrtc') } }
+  if (name === 'datachannel') return { Peer: (await import('@thaunknown/simple-peer')).default, extra: {} }
+  throw new Error('unknown stack ' + name)
+}
+
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
+
+function pair (Peer, extra, opts = {}) {
+  const a = new Peer(Object.assign({ initiator: true, config: LOCAL }, extra, opts))
+  const b = new Peer(Object.assign({ config: LOCAL }, extra, opts))
+  a.on('signal', data => b.signal(data))
+  b.on('signal', data => a.signal(data))
+  a.on('error', () => {})
+  b.on('error', () => {})
+  const connected = Promise.all([new Promise(resolve => a.once('connect', resolve)), new Promise(resolve => b.once('connect', resolve))])
+  return { a, b, connected }
+}
+
+function percentile (values, p) {
+  const sorted = [...values].sort((x, y) => x - y)
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
+}
+
+async function closeAll (peers) {
+  peers.forEach(peer => peer.destroy())
+  await sleep(100)
+}
+
+const cases = {
+  // Time from construction to 'connect' on both sides, signals relayed in-process.
+  async connect ({ Peer, extra }, opts = {}, runs = 30) {
+    const times = []
+    for (let i = 0; i < runs; i++) {
+      const started = process.hrtime.bigint()
+      const { a, b, connected } = pair(Peer, extra, opts)
+      await connected
+      times.push(Number(process.hrtime.bigint() - started) / 1e6)
+      await closeAll([a, b])
+    }
+    return { median_ms: percentile(times, 0.5), p90_ms: percentile(times, 0.9) }
+  },
+  connect_trickle (stack) { return cases.connect(stack) },
+  connect_no_trickle (stack) { return cases.connect(stack, { trickle: false }, 10) },
+
+  // 64 MiB through the Duplex with backpressure; CPU seconds cover both peers.
+  async bulk ({ Peer, extra }, chunkSize) {
+    const total = 64 * MIB
+    const { a, b, connected } = pair(Peer, extra)
+    await connected
+    const chunk = crypto.randomBytes(chunkSize)
+    const cpuBefore = process.cpuUsage()
+    const started = process.hrtime.bigint()
+    const received = new Promise(resolve => {
+      let count = 0
+      b.on('data', data => { count += data.length; if (count >= total) resolve() })
+    })
+    let written = 0
+    await new Promise(resolve => {
+      const writeMore = () => {
+        while (written < total) {
+          written += chunk.length
+          if (!a.write(chunk)) return a.once('drain', writeMore)
+        }
+        resolve()
+      }
+      writeMore()
+    })
+    await received
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9
+    const cpu = process.cpuUsage(cpuBefore)
+    await closeAll([a, b])
+    return { mb_per_s: total / 1e6 / seconds, cpu_s_per_64mib: (cpu.user + cpu.system) / 1e6 }
+  },
+  bulk_16k (stack) { return cases.bulk(stack, 16 * 1024) },
+  bulk_64k (stack) { return cases.bulk(stack, 64 * 1024) },
+
+  // 100-byte messages, each carrying its sequence number; all must arrive, in order.
+  async messages ({ Peer, extra }) {
+    const count = 200000
+    const { a, b, connected } = pair(Peer, extra)
+    await connected
+    const started = process.hrtime.bigint()
+    const done = new Promise((resolve, reject) => {
+      let expected = 0
+      b.on('data', data => {
+        for (let offset = 0; offset < data.length; offset += 100) {
+          const seq = data.readUInt32BE(offset)
+          if (seq !== expected) return reject(new Error(`message ${seq} arrived when ${expected} was due`))
+          expected++
+        }
+        if (expected === count) resolve()
+      })
+    })
+    let sent = 0
+    await new Promise(resolve => {
+      const writeMore = () => {
+        while (sent < count) {
+          const message = Buffer.alloc(100)
+          message.writeUInt32BE(sent++)
+          if (!a.write(message)) return a.once('drain', writeMore)
+        }
+        resolve()
+      }
+      writeMore()
+    })
+    await done
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9
+    await closeAll([a, b])
+    return { msg_per_s: count / seconds }
+  },
+
+  // Memory per connected pair, 50 pairs held at once.
+  async memory ({ Peer, extra }) {
+    const pairs = 50
+    global.gc && global.gc()
+    await sleep(200)
+    const before = process.memoryUsage()
+    const peers = []
+    for (let i = 0; i < pairs; i++) {
+      const { a, b, connected } = pair(Peer, extra)
+      await connected
+      peers.push(a, b)
+    }
+    await sleep(500)
+    global.gc && global.gc()
+    const after = process.memoryUsage()
+    await closeAll(peers)
+    return { rss_kb_per_pair: (after.rss - before.rss) / 1024 / pairs, heap_kb_per_pair: (after.heapUsed - before.heapUsed) / 1024 / pairs }
+  },
+
+  // How many pairs connect and exchange a message in one process, in batches of 100.
+  async capacity ({ Peer, extra }) {
+    const peers = []
+    let connectedPairs = 0
+    const deadline = Date.now() + 60000
+    for (let batch = 0; batch < 10 && Date.now() < deadline; batch++) {
+      const batchPairs = Array.from({ length: 100 }, () => pair(Peer, extra))
+      const ok = await Promise.race([
+        Promise.all(batchPairs.map(async ({ a, b, connected }) => {
+          await connected
+          const got = new Promise(resolve => b.once('data', resolve))
+          a.write('ping')
+          await got
+        })).then(() => true),
+        sleep(Math.max(1000, deadline - Date.now())).then(() => false)
+      ])
+      batchPairs.forEach(({ a, b }) => peers.push(a, b))
+      if (!ok) break
+      connectedPairs += 100
+    }
+    await closeAll(peers)
+    return { pairs: connectedPairs }
+  }
+}
+
+;(async () => {
+  const stack = await loadStack(stackName)
+  const result = await cases[caseName](stack)
+  process.stdout.write(JSON.stringify(result) + '\n')
+  // Anchors may keep native threads alive past their last peer; the measurement is done.
+  process.exit(0)
+})().catch(err => {
+  process.stdout.write(JSON.stringify({ error: String(err && err.message) }) + '\n')
+  process.exit(1)
+})

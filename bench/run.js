@@ -1,0 +1,90 @@
+'use strict'
+// `npm run bench`: this package against simple-peer + @roamhq/wrtc and @thaunknown/simple-peer
+// (node-datachannel), each case in a fresh process, inside the private network namespace.
+// Prints a table of medians with the ratio to the best anchor, and writes bench/results/.
+const { spawnSync } = require('child_process')
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+
+const STACKS = ['native', 'wrtc', 'datachannel']
+const ANCHORS = STACKS.slice(1)
+// Each metric: the case that measures it, the field, and whether higher is better.
+const METRICS = [
+  ['connect, trickle, median (ms)', 'connect_trickle', 'median_ms', false],
+  ['connect, trickle, p90 (ms)', 'connect_trickle', 'p90_ms', false],
+  ['connect, trickle: false, median (ms)', 'connect_no_trickle', 'median_ms', false],
+  ['bulk, 16 KiB writes (MB/s)', 'bulk_16k', 'mb_per_s', true],
+  ['bulk, 64 KiB writes (MB/s)', 'bulk_64k', 'mb_per_s', true],
+  ['CPU seconds per 64 MiB (16 KiB writes)', 'bulk_16k', 'cpu_s_per_64mib', false],
+  ['100-byte messages (msg/s)', 'messages', 'msg_per_s', true],
+  ['RSS per connected pair (KB)', 'memory', 'rss_kb_per_pair', false],
+  ['JS heap per connected pair (KB)', 'memory', 'heap_kb_per_pair', false],
+  ['pairs connected in one process (max 1000)', 'capacity', 'pairs', true]
+]
+const CASES = [...new Set(METRICS.map(metric => metric[1]))]
+const TIME_LIMIT_MS = 90000
+
+function runCase (stack, name) {
+  const child = spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, 'case.js'), stack, name], {
+    encoding: 'utf8',
+    timeout: TIME_LIMIT_MS,
+    stdio: ['ignore', 'pipe', 'ignore']
+  })
+  if (child.error && child.error.code === 'ETIMEDOUT') return { error: `no result within ${TIME_LIMIT_MS / 1000} s` }
+  const line = (child.stdout || '').trim().split('\n').pop()
+  try {
+    return JSON.parse(line)
+  } catch {
+    return { error: `exited with ${child.status ?? child.signal} and no result` }
+  }
+}
+
+function format (value) {
+  if (typeof value !== 'number') return '—'
+  if (value >= 1000) return Math.round(value).toLocaleString('en-US')
+  return value >= 10 ? value.toFixed(0) : value.toFixed(2)
+}
+
+function main () {
+  const results = {}
+  for (const stack of STACKS) {
+    results[stack] = {}
+    for (const name of CASES) {
+      process.stderr.write(`${stack} ${name} … `)
+      results[stack][name] = runCase(stack, name)
+      process.stderr.write((results[stack][name].error || 'ok') + '\n')
+    }
+  }
+
+  const rows = METRICS.map(([label, name, field, higherIsBetter]) => {
+    const value = stack => results[stack][name][field]
+    const anchors = ANCHORS.map(value).filter(v => typeof v === 'number')
+    const best = anchors.length ? (higherIsBetter ? Math.max(...anchors) : Math.min(...anchors)) : undefined
+    const ours = value('native')
+    // Ratios read as "times better than the best anchor", whichever way the metric points.
+    const ratio = typeof ours === 'number' && typeof best === 'number' && ours > 0 && best > 0
+      ? (higherIsBetter ? ours / best : best / ours)
+      : undefined
+    return { label, values: STACKS.map(value), best, ratio }
+  })
+
+  const header = ['metric', 'simple-peer-native', 'simple-peer + @roamhq/wrtc', '@thaunknown/simple-peer', 'vs best anchor']
+  const lines = [header, header.map(() => '---')]
+  for (const row of rows) {
+    lines.push([row.label, ...row.values.map(format), row.ratio ? row.ratio.toFixed(1) + '×' : '—'])
+  }
+  console.log(lines.map(cells => '| ' + cells.join(' | ') + ' |').join('\n'))
+  const failures = STACKS.flatMap(stack => CASES.filter(name => results[stack][name].error).map(name => `${stack}/${name}: ${results[stack][name].error}`))
+  if (failures.length) console.log('\nNo result: ' + failures.join('; '))
+
+  const machine = { cpus: os.cpus().length, cpu: os.cpus()[0] && os.cpus()[0].model, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version }
+  const out = path.join(__dirname, 'results')
+  fs.mkdirSync(out, { recursive: true })
+  const file = path.join(out, 'latest.json')
+  fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine, results, rows }, null, 2))
+  console.log(`\n${machine.cpus} cores, ${machine.cpu}, Node ${machine.node}. Raw results: ${path.relative(process.cwd(), file)}`)
+  console.log('Ratios are "times better than the best anchor" (>1 is better), measured in this run.')
+}
+
+main()
