@@ -3,66 +3,25 @@
 // default mDNS hiding of host candidates on. Needs /usr/bin/chromium (CI installs it).
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const fs = require('fs')
-const os = require('os')
-const path = require('path')
-const http = require('http')
 const { Peer, LOCAL, waitFor, withTimeout, destroyAll, drain } = require('./helpers')
+const harness = require('./browser/harness')
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
-const available = fs.existsSync(CHROMIUM)
-const skip = available ? false : `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) to run the browser tests`
+const skip = harness.chromiumAvailable()
+  ? false
+  : `Chromium not found at ${harness.CHROMIUM}: install it (apt-get install chromium) to run the browser tests`
 
-const files = {
-  '/': [path.join(__dirname, 'browser', 'page.html'), 'text/html'],
-  '/simplepeer.min.js': [require.resolve('simple-peer/simplepeer.min.js'), 'application/javascript']
-}
-
-let server, context, baseUrl
+let session
 
 test.before(async () => {
-  if (!available) return
-  server = http.createServer((req, res) => {
-    const file = files[req.url]
-    if (!file) return res.writeHead(404).end()
-    res.writeHead(200, { 'content-type': file[1] })
-    fs.createReadStream(file[0]).pipe(res)
-  })
-  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
-  baseUrl = `http://127.0.0.1:${server.address().port}/`
-  const { chromium } = require('playwright-core')
-  context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'spn-chromium-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  })
+  if (!skip) session = await harness.launch()
 })
 
 test.after(async () => {
-  if (context) await context.close()
-  if (server) server.close()
+  if (session) await session.close()
 })
 
-// Opens a page with a browser peer and wires it to a Node peer; returns both sides.
-async function browserPair ({ nodeOpts = {}, browserOpts = {}, filterToNode = data => data } = {}) {
-  const page = await context.newPage()
-  const browser = new (require('events'))()
-  const toNode = []
-  let node = null
-  const deliver = data => {
-    const passed = filterToNode(data)
-    if (passed !== undefined && !node.destroyed) node.signal(passed)
-  }
-  await page.exposeFunction('toNodeSignal', data => node ? deliver(data) : toNode.push(data))
-  await page.exposeFunction('toNodeEvent', (name, value) => browser.emit(name, value))
-  await page.goto(baseUrl)
-  // The page's peer exists before Node's, so an initiating Node peer's offer has somewhere to go.
-  await page.evaluate(opts => window.browserPeer.start(opts), browserOpts)
-  node = new Peer(Object.assign({ config: LOCAL }, nodeOpts))
-  node.on('signal', data => { page.evaluate(d => window.browserPeer.signal(d), data).catch(() => {}) })
-  toNode.splice(0).forEach(deliver)
-  return { page, node, browser }
+function browserPair ({ nodeOpts = {}, ...rest } = {}) {
+  return harness.browserPair(session, () => new Peer(Object.assign({ config: LOCAL }, nodeOpts)), rest)
 }
 
 async function connected ({ node, browser }) {

@@ -139,6 +139,51 @@ const cases = {
     return { rss_kb_per_pair: (after.rss - before.rss) / 1024 / pairs, heap_kb_per_pair: (after.heapUsed - before.heapUsed) / 1024 / pairs }
   },
 
+  // Node ↔ headless Chromium running simple-peer 9.11.1: 16 MiB each way through the streams.
+  async browser ({ Peer }) {
+    const harness = require('../__test__/browser/harness')
+    if (!harness.chromiumAvailable()) throw new Error('no Chromium at ' + harness.CHROMIUM)
+    const size = 16 * MIB
+    const session = await harness.launch()
+    try {
+      const { page, node, browser } = await harness.browserPair(session, () => new Peer({ config: LOCAL }), { browserOpts: { initiator: true } })
+      await Promise.all([new Promise(resolve => node.once('connect', resolve)), new Promise(resolve => browser.once('connect', resolve))])
+
+      let started = process.hrtime.bigint()
+      const received = new Promise(resolve => {
+        let count = 0
+        node.on('data', data => { count += data.length; if (count >= size) resolve() })
+      })
+      await page.evaluate(n => window.browserPeer.streamOut(n), size)
+      await received
+      const toNode = size / 1e6 / (Number(process.hrtime.bigint() - started) / 1e9)
+
+      // The page checks every byte against the pattern (offset & 0xff), which a 64 KiB chunk
+      // starting at a multiple of 256 always repeats.
+      const chunk = Buffer.alloc(64 * 1024)
+      for (let i = 0; i < chunk.length; i++) chunk[i] = i & 0xff
+      await page.evaluate(n => { window.streamInDone = window.browserPeer.streamIn(n) }, size)
+      started = process.hrtime.bigint()
+      let written = 0
+      await new Promise(resolve => {
+        const writeMore = () => {
+          while (written < size) {
+            written += chunk.length
+            if (!node.write(chunk)) return node.once('drain', writeMore)
+          }
+          resolve()
+        }
+        writeMore()
+      })
+      await page.evaluate(() => window.streamInDone)
+      const toBrowser = size / 1e6 / (Number(process.hrtime.bigint() - started) / 1e9)
+      node.destroy()
+      return { to_node_mb_per_s: toNode, to_browser_mb_per_s: toBrowser }
+    } finally {
+      await session.close()
+    }
+  },
+
   // How many pairs connect and exchange a message in one process, in batches of 100.
   async capacity ({ Peer, extra }) {
     const peers = []

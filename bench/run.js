@@ -78,6 +78,17 @@ function main () {
   const failures = STACKS.flatMap(stack => CASES.filter(name => results[stack][name].error).map(name => `${stack}/${name}: ${results[stack][name].error}`))
   if (failures.length) console.log('\nNo result: ' + failures.join('; '))
 
+  // Against a real browser only this package is measured: the anchors would need their own
+  // browser harness, and the browser's side is the same for all of them.
+  process.stderr.write('native browser … ')
+  const browser = runCase('native', 'browser')
+  process.stderr.write((browser.error || 'ok') + '\n')
+  results.native.browser = browser
+  console.log('\nNode ↔ headless Chromium (simple-peer 9.11.1 in the page), 16 MiB each way through the streams:')
+  console.log(browser.error
+    ? `  no result: ${browser.error}`
+    : `  Chromium → Node ${format(browser.to_node_mb_per_s)} MB/s, Node → Chromium ${format(browser.to_browser_mb_per_s)} MB/s`)
+
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0] && os.cpus()[0].model, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version }
   const out = path.join(__dirname, 'results')
   fs.mkdirSync(out, { recursive: true })
