@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cargo test --release --lib
-bash scripts/netns.sh node --test __test__/
+# A test that waits longer than this fails instead of hanging the run.
+bash scripts/netns.sh node --test --test-timeout=300000 __test__/

@@ -1,0 +1,160 @@
+'use strict'
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const path = require('path')
+const readline = require('readline')
+const { spawn } = require('child_process')
+const { Peer, LOCAL, waitFor, withTimeout, relay, makePair, connectedPair, destroyAll, drain, until } = require('./helpers')
+
+// With webrtc's default consent timers (disconnected after 5 s, failed 25 s later) a vanished
+// remote is reported within 30 s; the bound asserted leaves room for a loaded machine.
+const VANISHED_REMOTE_BOUND_MS = 45000
+
+test('a remote killed mid-transfer is reported with a coded error and close within the documented bound', { timeout: 90000 }, async () => {
+  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'remote-peer.js')], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const peer = new Peer({ initiator: true, config: LOCAL })
+  peer.on('signal', data => child.stdin.write(JSON.stringify(data) + '\n'))
+  const childConnected = new Promise(resolve => {
+    readline.createInterface({ input: child.stdout }).on('line', line => {
+      const message = JSON.parse(line)
+      if (message.connected) resolve()
+      else if (!peer.destroyed) peer.signal(message)
+    })
+  })
+  await Promise.all([waitFor(peer, 'connect'), withTimeout(childConnected, 10000, 'child connect')])
+
+  // Stream until the remote disappears.
+  const chunk = Buffer.alloc(16 * 1024, 5)
+  const pump = () => { while (!peer.destroyed && peer.write(chunk)); }
+  peer.on('drain', pump)
+  pump()
+  await new Promise(resolve => setTimeout(resolve, 300))
+  const error = waitFor(peer, 'error', VANISHED_REMOTE_BOUND_MS)
+  const closed = waitFor(peer, 'close', VANISHED_REMOTE_BOUND_MS)
+  const killedAt = Date.now()
+  child.kill('SIGKILL')
+  const err = await error
+  await closed
+  const took = Date.now() - killedAt
+  assert.match(err.code, /^ERR_(ICE_)?CONNECTION_FAILURE$/)
+  assert.ok(took < VANISHED_REMOTE_BOUND_MS, `reported after ${took} ms`)
+  assert.equal(peer.bufferSize, 0)
+})
+
+test('an answer whose DTLS fingerprint was altered never connects and ends in a coded error', { timeout: 60000 }, async () => {
+  const native = { iceDisconnectedTimeout: 1000, iceFailedTimeout: 2000 }
+  const { a, b } = makePair({ native }, { native })
+  const tamper = data => {
+    if (data.type !== 'answer') return data
+    // Flip one hex digit of the certificate fingerprint.
+    const sdp = data.sdp.replace(/(a=fingerprint:sha-256 )([0-9A-F])/, (_, prefix, digit) => prefix + (digit === 'A' ? 'B' : 'A'))
+    assert.notEqual(sdp, data.sdp)
+    return { type: 'answer', sdp }
+  }
+  relay(a, b)
+  relay(b, a, tamper)
+  let connected = false
+  a.on('connect', () => { connected = true })
+  const err = await waitFor(a, 'error', 30000)
+  assert.match(err.code, /^ERR_[A-Z_]+$/)
+  console.log('# tampered fingerprint ended with', err.code, err.message)
+  assert.equal(connected, false)
+  await destroyAll(a, b)
+})
+
+test('candidates for addresses nobody holds do not stall the connection', { timeout: 30000 }, async () => {
+  const { a, b } = makePair()
+  const bogus = i => ({ type: 'candidate', candidate: { candidate: `candidate:${9000 + i} 1 udp 2130706431 10.77.0.${100 + i} ${40000 + i} typ host`, sdpMid: '0', sdpMLineIndex: 0 } })
+  relay(a, b)
+  relay(b, a)
+  // Give b several dead candidates before and with the real ones.
+  for (let i = 0; i < 20; i++) a.emit('signal', bogus(i))
+  const started = Date.now()
+  await Promise.all([waitFor(a, 'connect'), waitFor(b, 'connect')])
+  assert.ok(Date.now() - started < 5000)
+  await destroyAll(a, b)
+})
+
+test('offers carrying thousands of candidates are handled in bounded time, or refused with a code', { timeout: 60000 }, async () => {
+  const a = new Peer({ initiator: true, config: LOCAL, trickle: false })
+  const offer = await waitFor(a, 'signal')
+  const withCandidates = count => ({
+    type: 'offer',
+    sdp: offer.sdp + Array.from({ length: count }, (_, i) =>
+      `a=candidate:${i} 1 udp 1 10.${(i >> 8) & 255}.${i & 255}.1 ${1024 + (i % 60000)} typ host\r\n`).join('')
+  })
+  // 2,000 candidates (~100 KB): within the SDP limit, so the peer must answer promptly.
+  const b = new Peer({ config: LOCAL, trickle: false })
+  const started = Date.now()
+  const answered = waitFor(b, 'signal', 20000)
+  b.signal(withCandidates(2000))
+  assert.equal((await answered).type, 'answer')
+  assert.ok(Date.now() - started < 20000)
+  // 10,000 candidates (~500 KB): over the limit, refused before parsing.
+  const c = new Peer({ config: LOCAL })
+  const refused = waitFor(c, 'error', 5000)
+  c.signal(withCandidates(10000))
+  assert.equal((await refused).code, 'ERR_SET_REMOTE_DESCRIPTION')
+  await destroyAll(a, b, c)
+})
+
+test('100 pairs exchange ordered messages for 30 s: none lost, none reordered, no errors', { timeout: 120000 }, async () => {
+  const pairs = []
+  for (let i = 0; i < 10; i++) {
+    pairs.push(...await Promise.all(Array.from({ length: 10 }, () => connectedPair())))
+  }
+  const errors = []
+  const state = pairs.map(({ a, b }) => {
+    const entry = { sent: 0, received: 0, outOfOrder: null }
+    a.on('error', err => errors.push(err))
+    b.on('error', err => errors.push(err))
+    b.on('data', data => {
+      const seq = Number(data.toString())
+      if (seq !== entry.received && entry.outOfOrder === null) entry.outOfOrder = `got ${seq}, expected ${entry.received}`
+      entry.received++
+    })
+    return entry
+  })
+  const until30s = Date.now() + 30000
+  while (Date.now() < until30s) {
+    pairs.forEach(({ a }, i) => {
+      // Keep each sender's queue short, as an application honouring bufferSize would.
+      for (let n = 0; n < 20 && a.bufferSize < 64 * 1024; n++) a.send(String(state[i].sent++))
+    })
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
+  const delivered = await until(() => state.every(entry => entry.received === entry.sent), 30000)
+  const total = state.reduce((sum, entry) => sum + entry.received, 0)
+  assert.ok(delivered, 'every message sent was received')
+  assert.deepEqual(state.filter(entry => entry.outOfOrder).map(entry => entry.outOfOrder), [])
+  assert.deepEqual(errors, [])
+  assert.ok(total > 100 * 1000, `only ${total} messages in 30 s`)
+  await destroyAll(...pairs.flatMap(({ a, b }) => [a, b]))
+})
+
+test('1 GiB through the stream in both directions at once, checksummed', { timeout: 300000 }, async () => {
+  const { a, b } = await connectedPair()
+  const total = 1024 * 1024 * 1024
+  const chunk = require('crypto').randomBytes(64 * 1024)
+  const expected = require('crypto').createHash('sha256')
+  for (let i = 0; i < total / chunk.length; i++) expected.update(chunk)
+  const digest = expected.digest('hex')
+  const write = peer => new Promise(resolve => {
+    let written = 0
+    const more = () => {
+      while (written < total) {
+        written += chunk.length
+        if (!peer.write(chunk)) return peer.once('drain', more)
+      }
+      resolve()
+    }
+    more()
+  })
+  const [toB, toA] = await Promise.all([drain(b, total, 240000), drain(a, total, 240000), write(a), write(b)])
+  assert.equal(toB.received, total)
+  assert.equal(toA.received, total)
+  assert.equal(toB.digest, digest)
+  assert.equal(toA.digest, digest)
+  await until(() => a.bufferSize === 0 && b.bufferSize === 0)
+  await destroyAll(a, b)
+})
