@@ -64,14 +64,24 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 }
 
 enum Request {
-    CreateOffer { ice_restart: bool },
+    CreateOffer {
+        ice_restart: bool,
+    },
     CreateAnswer,
-    SetLocalDescription { kind: String, sdp: String },
-    SetRemoteDescription { kind: String, sdp: String },
+    SetLocalDescription {
+        kind: String,
+        sdp: String,
+    },
+    SetRemoteDescription {
+        kind: String,
+        sdp: String,
+    },
     AddIceCandidate(webrtc::peer_connection::RTCIceCandidateInit),
     LocalDescription,
     SelectedCandidatePair,
     GetStats,
+    /// Reached only through the debug-build test hook.
+    Panic,
 }
 
 enum Command {
@@ -229,6 +239,21 @@ impl NativePeer {
         self.shared.channel.acknowledge(bytes as usize);
     }
 
+    /// Test hook, live in debug builds only: panics in this call (`"sync"`) or in the
+    /// peer's task (`"task"`), to prove a panic never crosses into Node.
+    #[napi(js_name = "_panicForTest", catch_unwind)]
+    pub fn panic_for_test(&self, place: String) -> napi::Result<u32> {
+        if !cfg!(debug_assertions) {
+            return Err(napi::Error::from_reason(
+                "test hooks exist only in debug builds",
+            ));
+        }
+        match place.as_str() {
+            "sync" => panic!("forced by _panicForTest"),
+            _ => Ok(self.request(Request::Panic)),
+        }
+    }
+
     /// Closes the connection; a `closed` event follows, after which the peer holds nothing.
     #[napi(catch_unwind)]
     pub fn close(&self) {
@@ -383,6 +408,7 @@ async fn perform(
         }
         Request::LocalDescription => Ok(description_json(connection.local_description().await)),
         Request::SelectedCandidatePair => Ok(selected_candidate_pair(connection).await),
+        Request::Panic => panic!("forced by _panicForTest"),
         Request::GetStats => {
             let report = connection
                 .get_stats(Instant::now(), StatsSelector::None)
