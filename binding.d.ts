@@ -31,6 +31,11 @@ export declare class NativePeer {
   get bufferedAmount(): number
   /** JS has consumed this many bytes of received messages. */
   acknowledge(bytes: number): void
+  /**
+   * Test hook, live in debug builds only: panics in this call (`"sync"`) or in the
+   * peer's task (`"task"`), to prove a panic never crosses into Node.
+   */
+  _panicForTest(place: string): number
   /** Closes the connection; a `closed` event follows, after which the peer holds nothing. */
   close(): void
 }

@@ -14,6 +14,12 @@ pub use config::{ChannelOptions, IceServerOptions, PeerOptions};
 pub use events::JsEvent;
 pub use peer::NativePeer;
 
+/// The fuzz target's entry point (fuzz/fuzz_targets/signal.rs); not part of the JS API.
+#[doc(hidden)]
+pub fn fuzz_signalling_input(data: &[u8]) {
+    signal::parse_untrusted(data);
+}
+
 #[napi_derive::module_init]
 fn init() {
     logging::init();

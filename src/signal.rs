@@ -73,6 +73,39 @@ pub fn candidate_signal(candidate: &RTCIceCandidate, mid: &str) -> Option<Value>
     }))
 }
 
+/// Runs untrusted signalling input through every native parser it can reach: the JSON
+/// shapes index.js forwards, session descriptions of each type, and candidate lines. Used by
+/// the fuzz target; must never panic, whatever the bytes.
+pub fn parse_untrusted(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(value) = serde_json::from_str::<Value>(&text) {
+        if let (Some(kind), Some(sdp)) = (value["type"].as_str(), value["sdp"].as_str()) {
+            let _ = session_description(kind, sdp.to_owned(), "ERR_SET_REMOTE_DESCRIPTION");
+        }
+        let candidate = &value["candidate"];
+        if let Some(line) = candidate["candidate"].as_str() {
+            let mid = candidate["sdpMid"].as_str().map(str::to_owned);
+            let index = candidate["sdpMLineIndex"]
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok());
+            if candidate_init(line.to_owned(), mid, index).is_ok() {
+                let _ = rtc::ice::candidate::unmarshal_candidate(
+                    line.strip_prefix("candidate:").unwrap_or(line),
+                );
+            }
+        }
+    }
+    for kind in ["offer", "answer", "pranswer"] {
+        let _ = session_description(kind, text.to_string(), "ERR_SET_REMOTE_DESCRIPTION");
+    }
+    let _ = first_mid(&text);
+    if text.len() <= MAX_CANDIDATE_BYTES {
+        let _ = rtc::ice::candidate::unmarshal_candidate(
+            text.strip_prefix("candidate:").unwrap_or(&text),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +124,20 @@ mod tests {
         assert_eq!(error.code, "ERR_SET_REMOTE_DESCRIPTION");
         let huge = "a".repeat(MAX_SDP_BYTES + 1);
         assert!(session_description("offer", huge, "ERR_SET_REMOTE_DESCRIPTION").is_err());
+    }
+
+    #[test]
+    fn untrusted_input_never_panics() {
+        for input in [
+            &b""[..],
+            b"\xff\xfe",
+            b"v=0\r\nm=",
+            br#"{"type":"offer","sdp":"v=0\r\n"}"#,
+            br#"{"candidate":{"candidate":"candidate:1 1 udp 1 1.2.3.4 5 typ host","sdpMid":"0","sdpMLineIndex":0}}"#,
+            b"candidate:1 1 udp 99999999999 x.local -1 typ bogus",
+        ] {
+            parse_untrusted(input);
+        }
     }
 
     #[test]
