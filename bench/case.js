@@ -184,6 +184,45 @@ const cases = {
     }
   },
 
+  // 500 pairs at once, each sending ordered messages for 30 s: counts what arrived, and
+  // fails on any loss, reordering or error (the 100-pair version runs in the test suite).
+  async load500 ({ Peer, extra }) {
+    const pairs = []
+    for (let i = 0; i < 10; i++) {
+      const batch = Array.from({ length: 50 }, () => pair(Peer, extra))
+      await Promise.all(batch.map(p => p.connected))
+      pairs.push(...batch)
+    }
+    const errors = []
+    const state = pairs.map(({ a, b }) => {
+      const entry = { sent: 0, received: 0, misordered: 0 }
+      a.on('error', err => errors.push(err.code))
+      b.on('error', err => errors.push(err.code))
+      b.on('data', data => {
+        if (Number(data.toString()) !== entry.received) entry.misordered++
+        entry.received++
+      })
+      return entry
+    })
+    const started = Date.now()
+    while (Date.now() - started < 30000) {
+      pairs.forEach(({ a }, i) => {
+        for (let n = 0; n < 10 && a.bufferSize < 64 * 1024; n++) a.send(String(state[i].sent++))
+      })
+      await sleep(5)
+    }
+    const deadline = Date.now() + 30000
+    while (state.some(entry => entry.received < entry.sent) && Date.now() < deadline) await sleep(50)
+    const sent = state.reduce((sum, entry) => sum + entry.sent, 0)
+    const received = state.reduce((sum, entry) => sum + entry.received, 0)
+    const misordered = state.reduce((sum, entry) => sum + entry.misordered, 0)
+    await closeAll(pairs.flatMap(({ a, b }) => [a, b]))
+    if (received !== sent || misordered || errors.length) {
+      throw new Error(`sent ${sent}, received ${received}, misordered ${misordered}, errors ${errors.join(',')}`)
+    }
+    return { pairs: pairs.length, msg_per_s: received / 30 }
+  },
+
   // How many pairs connect and exchange a message in one process, in batches of 100.
   async capacity ({ Peer, extra }) {
     const peers = []

@@ -89,6 +89,15 @@ function main () {
     ? `  no result: ${browser.error}`
     : `  Chromium → Node ${format(browser.to_node_mb_per_s)} MB/s, Node → Chromium ${format(browser.to_browser_mb_per_s)} MB/s`)
 
+  process.stderr.write('native load500 … ')
+  const load = runCase('native', 'load500')
+  process.stderr.write((load.error || 'ok') + '\n')
+  results.native.load500 = load
+  console.log('\n500 pairs in one process, ordered messages for 30 s:')
+  console.log(load.error
+    ? `  failed: ${load.error}`
+    : `  ${load.pairs} pairs, ${format(load.msg_per_s)} msg/s in total, none lost or reordered, no errors`)
+
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0] && os.cpus()[0].model, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version }
   const out = path.join(__dirname, 'results')
   fs.mkdirSync(out, { recursive: true })
