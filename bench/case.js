@@ -27,6 +27,21 @@ function pair (Peer, extra, opts = {}) {
   return { a, b, connected }
 }
 
+// Writes `chunk` until `total` bytes, pausing whenever write() asks to.
+function writeWithBackpressure (stream, chunk, total) {
+  return new Promise(resolve => {
+    let written = 0
+    const writeMore = () => {
+      while (written < total) {
+        written += chunk.length
+        if (!stream.write(chunk)) return stream.once('drain', writeMore)
+      }
+      resolve()
+    }
+    writeMore()
+  })
+}
+
 function percentile (values, p) {
   const sorted = [...values].sort((x, y) => x - y)
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
@@ -65,17 +80,7 @@ const cases = {
       let count = 0
       b.on('data', data => { count += data.length; if (count >= total) resolve() })
     })
-    let written = 0
-    await new Promise(resolve => {
-      const writeMore = () => {
-        while (written < total) {
-          written += chunk.length
-          if (!a.write(chunk)) return a.once('drain', writeMore)
-        }
-        resolve()
-      }
-      writeMore()
-    })
+    await writeWithBackpressure(a, chunk, total)
     await received
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     const cpu = process.cpuUsage(cpuBefore)
@@ -164,17 +169,7 @@ const cases = {
       for (let i = 0; i < chunk.length; i++) chunk[i] = i & 0xff
       await page.evaluate(n => { window.streamInDone = window.browserPeer.streamIn(n) }, size)
       started = process.hrtime.bigint()
-      let written = 0
-      await new Promise(resolve => {
-        const writeMore = () => {
-          while (written < size) {
-            written += chunk.length
-            if (!node.write(chunk)) return node.once('drain', writeMore)
-          }
-          resolve()
-        }
-        writeMore()
-      })
+      await writeWithBackpressure(node, chunk, size)
       await page.evaluate(() => window.streamInDone)
       const toBrowser = size / 1e6 / (Number(process.hrtime.bigint() - started) / 1e9)
       node.destroy()

@@ -78,25 +78,18 @@ function main () {
   const failures = STACKS.flatMap(stack => CASES.filter(name => results[stack][name].error).map(name => `${stack}/${name}: ${results[stack][name].error}`))
   if (failures.length) console.log('\nNo result: ' + failures.join('; '))
 
-  // Against a real browser only this package is measured: the anchors would need their own
-  // browser harness, and the browser's side is the same for all of them.
-  process.stderr.write('native browser … ')
-  const browser = runCase('native', 'browser')
-  process.stderr.write((browser.error || 'ok') + '\n')
-  results.native.browser = browser
-  console.log('\nNode ↔ headless Chromium (simple-peer 9.11.1 in the page), 16 MiB each way through the streams:')
-  console.log(browser.error
-    ? `  no result: ${browser.error}`
-    : `  Chromium → Node ${format(browser.to_node_mb_per_s)} MB/s, Node → Chromium ${format(browser.to_browser_mb_per_s)} MB/s`)
-
-  process.stderr.write('native load500 … ')
-  const load = runCase('native', 'load500')
-  process.stderr.write((load.error || 'ok') + '\n')
-  results.native.load500 = load
-  console.log('\n500 pairs in one process, ordered messages for 30 s:')
-  console.log(load.error
-    ? `  failed: ${load.error}`
-    : `  ${load.pairs} pairs, ${format(load.msg_per_s)} msg/s in total, none lost or reordered, no errors`)
+  // Measured for this package only: against a real browser the anchors would need their own
+  // harness (and the browser's side is the same for all), and 500 pairs is a load check.
+  const nativeOnly = (name, title, describe) => {
+    process.stderr.write(`native ${name} … `)
+    const result = results.native[name] = runCase('native', name)
+    process.stderr.write((result.error || 'ok') + '\n')
+    console.log(`\n${title}:\n  ${result.error ? 'no result: ' + result.error : describe(result)}`)
+  }
+  nativeOnly('browser', 'Node ↔ headless Chromium (simple-peer 9.11.1 in the page), 16 MiB each way through the streams',
+    r => `Chromium → Node ${format(r.to_node_mb_per_s)} MB/s, Node → Chromium ${format(r.to_browser_mb_per_s)} MB/s`)
+  nativeOnly('load500', '500 pairs in one process, ordered messages for 30 s',
+    r => `${r.pairs} pairs, ${format(r.msg_per_s)} msg/s in total, none lost or reordered, no errors`)
 
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0] && os.cpus()[0].model, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version }
   const out = path.join(__dirname, 'results')
