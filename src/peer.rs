@@ -305,9 +305,28 @@ async fn run_peer(
         }
     }
 
+    let mut remote_candidates = 0;
     while let Some(command) = commands.recv().await {
         match command {
+            Command::Request {
+                id,
+                request: Request::AddIceCandidate(_),
+            } if remote_candidates >= signal::MAX_REMOTE_CANDIDATES => {
+                shared.events.emit(Event::Reply {
+                    id,
+                    result: Err(NativeError::new(
+                        "ERR_ADD_ICE_CANDIDATE",
+                        format!(
+                            "more than {} remote candidates",
+                            signal::MAX_REMOTE_CANDIDATES
+                        ),
+                    )),
+                });
+            }
             Command::Request { id, request } => {
+                if matches!(request, Request::AddIceCandidate(_)) {
+                    remote_candidates += 1;
+                }
                 let result = perform(&*connection, &shared, request).await;
                 shared.events.emit(Event::Reply { id, result });
             }

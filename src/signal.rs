@@ -9,6 +9,10 @@ use crate::events::NativeError;
 /// hostile one should not cost unbounded memory or time.
 pub const MAX_SDP_BYTES: usize = 256 * 1024;
 const MAX_CANDIDATE_BYTES: usize = 1024;
+/// Remote candidates accepted per description, and trickled per peer. Real endpoints send a
+/// handful; ICE checks every pair on each tick, so thousands would turn us into a packet
+/// sprayer aimed wherever a hostile remote chose.
+pub const MAX_REMOTE_CANDIDATES: usize = 200;
 
 pub fn session_description(
     kind: &str,
@@ -19,6 +23,16 @@ pub fn session_description(
         return Err(NativeError::new(
             code,
             format!("SDP of {} bytes exceeds {MAX_SDP_BYTES}", sdp.len()),
+        ));
+    }
+    let candidates = sdp
+        .lines()
+        .filter(|line| line.starts_with("a=candidate:"))
+        .count();
+    if candidates > MAX_REMOTE_CANDIDATES {
+        return Err(NativeError::new(
+            code,
+            format!("SDP with {candidates} candidates exceeds {MAX_REMOTE_CANDIDATES}"),
         ));
     }
     let description = match kind {
@@ -124,6 +138,11 @@ mod tests {
         assert_eq!(error.code, "ERR_SET_REMOTE_DESCRIPTION");
         let huge = "a".repeat(MAX_SDP_BYTES + 1);
         assert!(session_description("offer", huge, "ERR_SET_REMOTE_DESCRIPTION").is_err());
+        let crowded =
+            "a=candidate:1 1 udp 1 10.0.0.1 9 typ host\r\n".repeat(MAX_REMOTE_CANDIDATES + 1);
+        let error =
+            session_description("offer", crowded, "ERR_SET_REMOTE_DESCRIPTION").unwrap_err();
+        assert!(error.message.contains("candidates"));
     }
 
     #[test]
