@@ -83,7 +83,6 @@ class Peer extends Duplex {
     this.localPort = undefined
 
     this._pcReady = false
-    this._channelReady = false
     this._channelOpen = false
     this._iceComplete = false
     this._iceCompleteTimer = null
@@ -104,16 +103,13 @@ class Peer extends Duplex {
     this._requests = new Map()
     this._timers = new Set()
 
-    let nativeOptions
     try {
-      nativeOptions = this._nativeOptions(opts)
-      this._native = new NativePeer(nativeOptions, event => this._onNativeEvent(event))
+      this._native = new NativePeer(this._nativeOptions(opts), event => this._onNativeEvent(event))
     } catch (err) {
       this._native = null
       this.destroy(errCode(err, 'ERR_PC_CONSTRUCTOR'))
       return
     }
-    this._channelReady = Boolean(nativeOptions.channel)
 
     this._debug('initial negotiation')
     this._needsNegotiation()
@@ -307,7 +303,6 @@ class Peer extends Duplex {
 
       this._connected = false
       this._pcReady = false
-      this._channelReady = false
       this._channelOpen = false
       this._cb = null
       this._timers.forEach(timer => clearTimeout(timer))
@@ -540,7 +535,6 @@ class Peer extends Duplex {
     if (this._connected || this.destroyed) return
     this._debug('on channel open')
     this.channelName = label
-    this._channelReady = true
     this._channelOpen = true
     this._maybeReady()
   }
