@@ -33,6 +33,17 @@ declare namespace Peer {
   interface NativeOptions {
     /** Local UDP addresses to bind, e.g. ['10.0.0.5:0']; default every IPv4 interface. */
     bindAddresses?: string[]
+    /** Bind UDP ports from this inclusive range instead of ephemeral ones. */
+    portRange?: { min: number, max: number }
+    /** One UDP port shared by every peer of the process (on each bind address). */
+    udpMuxPort?: number
+    /**
+     * Public addresses for host candidates of a server behind 1:1 NAT: ['203.0.113.9'] maps
+     * every host candidate, ['203.0.113.9/10.0.0.5'] only those bound to 10.0.0.5.
+     */
+    nat1to1Ips?: string[]
+    /** Also offer loopback candidates (127.0.0.1) when binding every interface. */
+    includeLoopback?: boolean
     /** ICE consent timers, in milliseconds. */
     iceDisconnectedTimeout?: number
     iceFailedTimeout?: number

@@ -617,6 +617,10 @@ class Peer extends Duplex {
       iceServers: normalizeIceServers(this.config.iceServers),
       iceTransportPolicy: this.config.iceTransportPolicy,
       bindAddresses: native.bindAddresses,
+      portRange: native.portRange,
+      udpMuxPort: native.udpMuxPort,
+      nat1to1Ips: native.nat1to1Ips,
+      includeLoopback: native.includeLoopback,
       iceDisconnectedTimeout: native.iceDisconnectedTimeout,
       iceFailedTimeout: native.iceFailedTimeout,
       iceKeepaliveInterval: native.iceKeepaliveInterval

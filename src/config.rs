@@ -48,6 +48,22 @@ pub struct PeerOptions {
     pub ice_disconnected_timeout: Option<u32>,
     pub ice_failed_timeout: Option<u32>,
     pub ice_keepalive_interval: Option<u32>,
+    /// Bind ports from this range (inclusive) instead of ephemeral ones.
+    pub port_range: Option<PortRange>,
+    /// One UDP port every peer of this process shares, on each bind address.
+    pub udp_mux_port: Option<u32>,
+    /// Public addresses host candidates are signalled with: `"public"` or `"public/bound"`.
+    #[napi(js_name = "nat1to1Ips")]
+    pub nat1to1_ips: Option<Vec<String>>,
+    /// Also gather loopback candidates when binding a wildcard address.
+    pub include_loopback: Option<bool>,
+}
+
+#[napi(object)]
+#[derive(Debug, Clone, Default)]
+pub struct PortRange {
+    pub min: u32,
+    pub max: u32,
 }
 
 const ICE_CHECK_INTERVAL: Duration = Duration::from_millis(25);

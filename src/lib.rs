@@ -5,6 +5,8 @@ mod channel;
 mod config;
 mod events;
 mod logging;
+mod mux;
+mod network;
 mod peer;
 mod runtime;
 mod signal;

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use bytes::BytesMut;
@@ -25,6 +25,7 @@ use webrtc::peer_connection::{
 use crate::channel::{self, ChannelShared, Outgoing};
 use crate::config::PeerOptions;
 use crate::events::{Event, EventSink, JsEvent, NativeError};
+use crate::network::{CandidateRewriter, NetworkPlan};
 use crate::runtime::{self, PeerRuntime};
 use crate::signal;
 use crate::stats;
@@ -36,9 +37,29 @@ struct PeerShared {
     channel: Arc<ChannelShared>,
     /// The mid candidates are signalled with (browsers need the real one, not "").
     candidate_mid: Mutex<String>,
+    /// NAT 1:1 and shared-port presentation of our host candidates.
+    rewriter: OnceLock<CandidateRewriter>,
 }
 
 impl PeerShared {
+    fn rewriter(&self) -> &CandidateRewriter {
+        static IDENTITY: OnceLock<CandidateRewriter> = OnceLock::new();
+        self.rewriter
+            .get()
+            .unwrap_or_else(|| IDENTITY.get_or_init(CandidateRewriter::default))
+    }
+
+    /// Our description as the remote should see it.
+    fn local_description_json(
+        &self,
+        description: Option<webrtc::peer_connection::RTCSessionDescription>,
+    ) -> Value {
+        description_json(description.map(|mut description| {
+            description.sdp = self.rewriter().sdp(&description.sdp);
+            description
+        }))
+    }
+
     fn fail(&self, error: NativeError) {
         self.events.emit(Event::Error(error));
     }
@@ -112,6 +133,7 @@ impl NativePeer {
             runtime: PeerRuntime::new(),
             channel: Arc::new(ChannelShared::default()),
             candidate_mid: Mutex::new("0".to_owned()),
+            rewriter: OnceLock::new(),
         });
         let (commands, receiver) = mpsc::unbounded_channel();
         let task_shared = shared.clone();
@@ -348,6 +370,16 @@ async fn build_connection(
         .map_err(constructor_error)?;
     let registry = register_default_interceptors(Registry::new(), &mut media_engine)
         .map_err(constructor_error)?;
+    let network = NetworkPlan::new(options).await?;
+    shared.runtime.use_shared_sockets(
+        network
+            .mux
+            .iter()
+            .map(|socket| socket.local_addr())
+            .collect(),
+    );
+    let _ = shared.rewriter.set(network.rewriter.clone());
+    // `network` lives to the end: its shared sockets and port-range lock cover the bind.
     PeerConnectionBuilder::new()
         .with_configuration(options.rtc_configuration()?)
         .with_media_engine(media_engine)
@@ -357,7 +389,7 @@ async fn build_connection(
             shared: shared.clone(),
         }))
         .with_runtime(shared.runtime.clone())
-        .with_udp_addrs(options.bind_addresses())
+        .with_udp_addrs(network.bind_addrs.clone())
         .build()
         .await
         .map_err(constructor_error)
@@ -406,7 +438,11 @@ async fn perform(
                 .set_local_description(description)
                 .await
                 .map_err(coded("ERR_SET_LOCAL_DESCRIPTION"))?;
-            Ok(description_json(connection.local_description().await))
+            let local = connection.local_description().await;
+            if let Some(ufrag) = local.as_ref().and_then(|d| signal::ice_ufrag(&d.sdp)) {
+                shared.runtime.set_local_ufrag(ufrag);
+            }
+            Ok(shared.local_description_json(local))
         }
         Request::SetRemoteDescription { kind, sdp } => {
             let description =
@@ -425,8 +461,10 @@ async fn perform(
             shared.runtime.wake_driver();
             Ok(Value::Null)
         }
-        Request::LocalDescription => Ok(description_json(connection.local_description().await)),
-        Request::SelectedCandidatePair => Ok(selected_candidate_pair(connection).await),
+        Request::LocalDescription => {
+            Ok(shared.local_description_json(connection.local_description().await))
+        }
+        Request::SelectedCandidatePair => Ok(selected_candidate_pair(connection, shared).await),
         Request::Panic => panic!("forced by _panicForTest"),
         Request::GetStats => {
             let report = connection
@@ -437,7 +475,7 @@ async fn perform(
     }
 }
 
-async fn selected_candidate_pair(connection: &dyn PeerConnection) -> Value {
+async fn selected_candidate_pair(connection: &dyn PeerConnection, shared: &PeerShared) -> Value {
     let Some(sctp) = connection.sctp().await else {
         return Value::Null;
     };
@@ -449,7 +487,9 @@ async fn selected_candidate_pair(connection: &dyn PeerConnection) -> Value {
     {
         Ok(Some(pair)) => json!({
             "localAddress": pair.local().address,
-            "localPort": pair.local().port,
+            "localPort": pair.local().address.parse().map_or(pair.local().port, |ip| {
+                shared.rewriter().local_port(ip, pair.local().port)
+            }),
             "remoteAddress": pair.remote().address,
             "remotePort": pair.remote().port,
         }),
@@ -484,7 +524,9 @@ impl PeerConnectionEventHandler for Handler {
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .clone();
-                if let Some(candidate) = signal::candidate_signal(&event.candidate, &mid) {
+                let rewriter = self.shared.rewriter();
+                if let Some(candidate) = signal::candidate_signal(&event.candidate, &mid, rewriter)
+                {
                     self.shared.events.emit(Event::Candidate(candidate));
                 }
             })

@@ -6,10 +6,11 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use crate::mux::{MuxSocket, MuxedSocket};
 use webrtc::runtime::{
     AsyncInterval, AsyncTcpListener, AsyncTcpStream, AsyncUdpSocket, JoinHandle, Runtime,
     TokioRuntime,
@@ -55,10 +56,22 @@ where
 /// - `wake_driver()` fires the sleep the driver is in now. webrtc's `add_ice_candidate`
 ///   asks ICE for a connectivity check but does not wake the driver, so without this a
 ///   trickled candidate waits for the driver's next timer (up to a second).
+/// - With `udpMuxPort`, the sockets webrtc binds are placeholders, swapped for views of
+///   the shared socket (see mux.rs).
 #[derive(Debug)]
 pub struct PeerRuntime {
     inner: TokioRuntime,
     timers: Arc<TimerControl>,
+    shared_sockets: Mutex<SharedSockets>,
+}
+
+#[derive(Debug, Default)]
+struct SharedSockets {
+    /// Addresses of the shared sockets, one per bound IP. Only addresses: a closed peer
+    /// must not keep the port open, and a rebind after an ICE restart reopens it.
+    addrs: Vec<SocketAddr>,
+    local_ufrag: Option<String>,
+    attached: Vec<Weak<MuxedSocket>>,
 }
 
 #[derive(Debug, Default)]
@@ -75,19 +88,49 @@ impl PeerRuntime {
         Arc::new(Self {
             inner: TokioRuntime,
             timers: Arc::default(),
+            shared_sockets: Mutex::default(),
         })
+    }
+
+    /// Sockets webrtc binds on these addresses' IPs become views of the shared sockets.
+    pub fn use_shared_sockets(&self, addrs: Vec<SocketAddr>) {
+        lock(&self.shared_sockets).addrs = addrs;
+    }
+
+    /// Routes STUN checks naming `ufrag` to this peer on the shared sockets.
+    pub fn set_local_ufrag(&self, ufrag: &str) {
+        let mut shared = lock(&self.shared_sockets);
+        if shared.addrs.is_empty() || shared.local_ufrag.as_deref() == Some(ufrag) {
+            return;
+        }
+        shared.local_ufrag = Some(ufrag.to_owned());
+        shared.attached.retain(|socket| socket.strong_count() > 0);
+        for socket in shared.attached.iter().filter_map(Weak::upgrade) {
+            socket.route_ufrag(ufrag);
+        }
+    }
+
+    fn shared_view(&self, socket: &std::net::UdpSocket) -> io::Result<Option<Arc<MuxedSocket>>> {
+        let mut shared = lock(&self.shared_sockets);
+        let placeholder = socket.local_addr()?;
+        let Some(addr) = shared
+            .addrs
+            .iter()
+            .find(|addr| addr.ip() == placeholder.ip())
+            .copied()
+        else {
+            return Ok(None);
+        };
+        let view = MuxSocket::open(addr)?.attach(placeholder, shared.local_ufrag.as_deref());
+        shared.attached.push(Arc::downgrade(&view));
+        Ok(Some(view))
     }
 
     /// Makes the driver run its timeout handling now.
     pub fn wake_driver(&self) {
         self.timers.fire_now.store(true, Ordering::Release);
         self.timers.wake_early.store(true, Ordering::Release);
-        let sleeper = self
-            .timers
-            .sleeper
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let sleeper = lock(&self.timers.sleeper).take();
         if let Some(waker) = sleeper {
             waker.wake();
         }
@@ -101,6 +144,9 @@ impl Runtime for PeerRuntime {
     }
 
     fn wrap_udp_socket(&self, socket: std::net::UdpSocket) -> io::Result<Arc<dyn AsyncUdpSocket>> {
+        if let Some(view) = self.shared_view(&socket)? {
+            return Ok(view); // the placeholder closes here
+        }
         enlarge_socket_buffers(&socket);
         let _guard = tokio_runtime().enter();
         self.inner.wrap_udp_socket(socket)
@@ -202,7 +248,12 @@ impl Drop for EarlyWakeSleep {
     }
 }
 
-fn enlarge_socket_buffers(socket: &std::net::UdpSocket) {
+/// Locks, taking over a poisoned lock: a panic elsewhere must not cascade.
+pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn enlarge_socket_buffers(socket: &std::net::UdpSocket) {
     use std::os::fd::AsRawFd;
     let fd = socket.as_raw_fd();
     let size = UDP_SOCKET_BUFFER_BYTES as libc::c_int;

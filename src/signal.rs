@@ -4,6 +4,7 @@ use serde_json::{json, Value};
 use webrtc::peer_connection::{RTCIceCandidate, RTCIceCandidateInit, RTCSessionDescription};
 
 use crate::events::NativeError;
+use crate::network::CandidateRewriter;
 
 /// SDP larger than this is refused before parsing: no real session comes near it, and a
 /// hostile one should not cost unbounded memory or time.
@@ -77,11 +78,21 @@ pub fn first_mid(sdp: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Our ICE username fragment, which a remote's STUN checks name.
+pub fn ice_ufrag(sdp: &str) -> Option<&str> {
+    sdp.lines()
+        .find_map(|line| line.trim_end().strip_prefix("a=ice-ufrag:"))
+}
+
 /// A gathered candidate in the shape simple-peer signals it.
-pub fn candidate_signal(candidate: &RTCIceCandidate, mid: &str) -> Option<Value> {
+pub fn candidate_signal(
+    candidate: &RTCIceCandidate,
+    mid: &str,
+    rewriter: &CandidateRewriter,
+) -> Option<Value> {
     let init = candidate.to_json().ok()?;
     Some(json!({
-        "candidate": init.candidate,
+        "candidate": rewriter.candidate(&init.candidate),
         "sdpMLineIndex": 0,
         "sdpMid": mid,
     }))
