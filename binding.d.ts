@@ -87,4 +87,17 @@ export interface PeerOptions {
   iceDisconnectedTimeout?: number
   iceFailedTimeout?: number
   iceKeepaliveInterval?: number
+  /** Bind ports from this range (inclusive) instead of ephemeral ones. */
+  portRange?: PortRange
+  /** One UDP port every peer of this process shares, on each bind address. */
+  udpMuxPort?: number
+  /** Public addresses host candidates are signalled with: `"public"` or `"public/bound"`. */
+  nat1to1Ips?: Array<string>
+  /** Also gather loopback candidates when binding a wildcard address. */
+  includeLoopback?: boolean
+}
+
+export interface PortRange {
+  min: number
+  max: number
 }

@@ -57,7 +57,7 @@ declare namespace Peer {
     config?: Config
     offerOptions?: { iceRestart?: boolean, [key: string]: unknown }
     answerOptions?: object
-    sdpTransform?: (sdp: string) => string
+    sdpTransform?: (this: Peer, sdp: string) => string
     stream?: unknown
     streams?: unknown[]
     trickle?: boolean
@@ -83,6 +83,11 @@ declare namespace Peer {
   }
 
   type SendData = string | Buffer | ArrayBuffer | ArrayBufferView
+
+  /** The names code written against @types/simple-peer uses. */
+  type Instance = Peer
+  type SimplePeerData = SendData
+  type SimplePeer = typeof Peer
 }
 
 declare class Peer extends Duplex {

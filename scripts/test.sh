@@ -10,3 +10,5 @@ cargo build --lib
 cp target/debug/libsimple_peer_native.so target/debug/simple-peer-native.node
 # A test that waits longer than this fails instead of hanging the run.
 bash scripts/netns.sh node --test --test-timeout=300000 __test__/
+# The packed package installed into a fresh project without Rust, via require and import.
+bash scripts/install-test.sh
