@@ -652,8 +652,9 @@ class Peer extends Duplex {
 
   _debug (...args) {
     if (!debugEnabled) return
-    args[0] = '[' + this._id + '] ' + args[0]
-    console.error('simple-peer', require('util').format(...args))
+    // One line per message, as the debug module prints simple-peer's.
+    args[0] = '[' + this._id + '] ' + String(args[0]).replace(/%o/g, '%O')
+    console.error('simple-peer', require('util').formatWithOptions({ breakLength: Infinity }, ...args))
   }
 }
 
