@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds what is needed, then runs the two-peer demo inside a private network namespace.
+# Builds what is needed, then serves the browser chat on http://127.0.0.1:8080/ (PORT=...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/netns.sh node examples/two-peers.js "$@"
+exec node examples/browser-chat/server.js

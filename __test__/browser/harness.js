@@ -18,6 +18,16 @@ const files = {
 
 const chromiumAvailable = () => fs.existsSync(CHROMIUM)
 
+// Headless Chromium with a fresh, empty profile.
+function launchChromium () {
+  const { chromium } = require('playwright-core')
+  return chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'spn-chromium-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS
+  })
+}
+
 // Starts the page server and Chromium (a fresh, empty profile each time).
 async function launch () {
   const server = http.createServer((req, res) => {
@@ -27,12 +37,7 @@ async function launch () {
     fs.createReadStream(file[0]).pipe(res)
   })
   await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
-  const { chromium } = require('playwright-core')
-  const context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'spn-chromium-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS
-  })
+  const context = await launchChromium()
   return {
     context,
     baseUrl: `http://127.0.0.1:${server.address().port}/`,
@@ -65,4 +70,4 @@ async function browserPair (session, createNodePeer, { browserOpts = {}, filterT
   return { page, node, browser }
 }
 
-module.exports = { CHROMIUM, chromiumAvailable, launch, browserPair }
+module.exports = { CHROMIUM, chromiumAvailable, launchChromium, launch, browserPair }
