@@ -87,11 +87,12 @@ test('a 10 MiB pipe arrives byte-exact, big writes split into messages', async (
   const total = 10 * 1024 * 1024
   const { chunks, digest } = randomChunks(total, 1024 * 1024) // 1 MiB writes get split
   const result = drain(b, total)
+  const closed = waitFor(b, 'close', 60000) // a's end() flushes, then closes
   Readable.from(chunks).pipe(a)
   const { received, digest: got } = await result
   assert.equal(received, total)
   assert.equal(got, digest)
-  await waitFor(b, 'close') // a's end() flushes, then closes
+  await closed
 })
 
 test('a 100 MiB pipe runs in bounded memory', async () => {
@@ -110,13 +111,14 @@ test('a 100 MiB pipe runs in bounded memory', async () => {
   let peak = before
   const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 50)
   const result = drain(b, total, 120000)
+  const closed = waitFor(b, 'close', 120000)
   source.pipe(a)
   const { received } = await result
   clearInterval(sampler)
   assert.equal(received, total)
   const grew = (peak - before) / (1024 * 1024)
   assert.ok(grew < 80, `RSS grew ${grew.toFixed(1)} MiB moving 100 MiB`)
-  await waitFor(b, 'close')
+  await closed
 })
 
 test('write() reports backpressure while the remote is slow, and drain follows', async () => {
@@ -213,7 +215,8 @@ test('send() refuses what it cannot send, with errors simple-peer users can bran
 test('a wrong type written in objectMode destroys the stream with ERR_DATA_CHANNEL', async () => {
   const { a, b } = await connectedPair({ objectMode: true })
   const error = waitFor(a, 'error')
+  const remoteClosed = waitFor(b, 'close') // may fire before the error is handled
   a.write(12345)
   assert.equal((await error).code, 'ERR_DATA_CHANNEL')
-  await waitFor(b, 'close')
+  await remoteClosed
 })

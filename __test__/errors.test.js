@@ -83,8 +83,9 @@ test('a malformed candidate gives ERR_ADD_ICE_CANDIDATE; .local and end-of-candi
   } finally {
     console.warn = warn
   }
+  const remoteClosed = waitFor(a, 'close')
   await expectError(b, () => b.signal({ type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 1 10.77.0.1 notaport typ host', sdpMid: '0', sdpMLineIndex: 0 } }), 'ERR_ADD_ICE_CANDIDATE')
-  await waitFor(a, 'close')
+  await remoteClosed
 })
 
 test('ICE failure gives ERR_ICE_CONNECTION_FAILURE', async () => {
