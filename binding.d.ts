@@ -9,6 +9,16 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** One file's samples, in order. */
+export declare class NativeMediaReader {
+  /** `fps` sets the frame duration of H264 files, which carry no timing (default 30). */
+  constructor(path: string, fps?: number | undefined | null)
+  /** `"vp8"`, `"vp9"`, `"av1"`, `"h264"` or `"opus"`. */
+  get codec(): string
+  /** The next sample, or null at the end of the file. */
+  next(): MediaSample | null
+}
+
 export declare class NativePeer {
   constructor(options: PeerOptions, onEvent: (event: JsEvent) => void)
   createOffer(iceRestart?: boolean | undefined | null): number
@@ -31,6 +41,23 @@ export declare class NativePeer {
   get bufferedAmount(): number
   /** JS has consumed this many bytes of received messages. */
   acknowledge(bytes: number): void
+  /** Adds a local track; `sender_id` (chosen by JS) names it in later calls. */
+  addTrack(senderId: number, trackId: string, streamId: string, kind: string, codec: string): number
+  removeTrack(senderId: number): number
+  addTransceiver(kind: string, direction?: string | undefined | null): number
+  missingTransceivers(): number
+  /**
+   * Queues an encoded frame (or audio packet) lasting `duration_ms` on a sender. False
+   * when the sender is gone.
+   */
+  writeSample(senderId: number, data: Buffer, durationMs: number): boolean
+  /**
+   * Queues a ready RTP packet on a sender (its SSRC and payload type are replaced by the
+   * sender's own).
+   */
+  writeRtp(senderId: number, packet: Buffer): boolean
+  /** Sends a picture loss indication for a remote track, asking for a keyframe. */
+  requestKeyFrame(remoteTrackId: number): boolean
   /**
    * Test hook, live in debug builds only: panics in this call (`"sync"`) or in the
    * peer's task (`"task"`), to prove a panic never crosses into Node.
@@ -70,6 +97,12 @@ export interface JsEvent {
   data?: Buffer
   /** On `messages`: per message, `length * 2 + (is_text ? 1 : 0)`. */
   sizes?: Uint32Array
+}
+
+export interface MediaSample {
+  data: Buffer
+  /** Milliseconds this sample plays for. */
+  duration: number
 }
 
 export interface PeerOptions {

@@ -3,6 +3,7 @@
 const { Duplex } = require('stream')
 const { randomBytes } = require('crypto')
 const { NativePeer } = require('./binding')
+const { MediaStream, MediaStreamTrack, readMediaFile } = require('./media')
 
 // simple-peer's MAX_BUFFERED_AMOUNT (64 KiB) lives natively: send() reports backpressure past it.
 const ICECOMPLETE_TIMEOUT = 5 * 1000
@@ -33,6 +34,23 @@ function toBuffer (chunk) {
   if (chunk instanceof ArrayBuffer) return Buffer.from(chunk)
   if (ArrayBuffer.isView(chunk)) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
   return null
+}
+
+function checkTrack (track) {
+  if (!(track instanceof MediaStreamTrack)) {
+    throw errCode(new TypeError('expected a MediaStreamTrack (require(\'simple-peer-native\').MediaStreamTrack)'), 'ERR_INVALID_ARG_TYPE')
+  }
+}
+
+function checkStream (stream) {
+  if (!(stream instanceof MediaStream)) {
+    throw errCode(new TypeError('expected a MediaStream (require(\'simple-peer-native\').MediaStream)'), 'ERR_INVALID_ARG_TYPE')
+  }
+}
+
+// What a local track writes through: the peer's native handle and the sender's id there.
+function senderHandle (sender) {
+  return { native: sender.native, senderId: sender.id }
 }
 
 function candidateAddress (candidate) {
@@ -103,6 +121,14 @@ class Peer extends Duplex {
     this._requests = new Map()
     this._timers = new Set()
 
+    this._senderMap = new Map() // track -> (stream -> sender), as simple-peer keeps it
+    this._nextSenderId = 1
+    this._senderById = new Map()
+    this._remoteTracks = []
+    this._remoteStreams = []
+    this._remoteTrackById = new Map() // native id -> MediaStreamTrack
+    this._requestedTransceivers = new Set() // local track ids the initiator was asked about
+
     try {
       this._native = new NativePeer(this._nativeOptions(opts), event => this._onNativeEvent(event))
     } catch (err) {
@@ -110,6 +136,8 @@ class Peer extends Duplex {
       this.destroy(errCode(err, 'ERR_PC_CONSTRUCTOR'))
       return
     }
+
+    this.streams.forEach(stream => this.addStream(stream))
 
     this._debug('initial negotiation')
     this._needsNegotiation()
@@ -243,10 +271,110 @@ class Peer extends Duplex {
     if (this.destroyed) throw errCode(new Error('cannot addTransceiver after peer is destroyed'), 'ERR_DESTROYED')
     this._debug('addTransceiver()')
     if (this.initiator) {
-      this.destroy(errCode(new Error('media transceivers are not supported yet'), 'ERR_ADD_TRANSCEIVER'))
+      const direction = init && init.direction !== undefined ? String(init.direction) : null
+      this._request(this._native.addTransceiver(String(kind), direction))
+        .catch(err => this.destroy(errCode(err, 'ERR_ADD_TRANSCEIVER')))
+      this._needsNegotiation()
     } else {
       this.emit('signal', { type: 'transceiverRequest', transceiverRequest: { kind, init } })
     }
+  }
+
+  /**
+   * Adds every track of a MediaStream.
+   * @param {MediaStream} stream
+   */
+  addStream (stream) {
+    if (this.destroying) return
+    if (this.destroyed) throw errCode(new Error('cannot addStream after peer is destroyed'), 'ERR_DESTROYED')
+    this._debug('addStream()')
+    checkStream(stream)
+    stream.getTracks().forEach(track => this.addTrack(track, stream))
+  }
+
+  /**
+   * Adds a local track, as part of `stream`.
+   * @param {MediaStreamTrack} track
+   * @param {MediaStream} stream
+   */
+  addTrack (track, stream) {
+    if (this.destroying) return
+    if (this.destroyed) throw errCode(new Error('cannot addTrack after peer is destroyed'), 'ERR_DESTROYED')
+    this._debug('addTrack()')
+    checkTrack(track)
+    checkStream(stream)
+    const submap = this._senderMap.get(track) || new Map()
+    let sender = submap.get(stream)
+    if (sender && sender.removed) {
+      throw errCode(new Error('Track has been removed. You should enable/disable tracks that you want to re-add.'), 'ERR_SENDER_REMOVED')
+    } else if (sender) {
+      throw errCode(new Error('Track has already been added to that stream.'), 'ERR_SENDER_ALREADY_ADDED')
+    }
+    sender = { id: this._nextSenderId++, track, codec: track.codec, native: this._native, removed: false }
+    submap.set(stream, sender)
+    this._senderMap.set(track, submap)
+    this._senderById.set(sender.id, sender)
+    this._request(this._native.addTrack(sender.id, track.id, stream.id, track.kind, track.codec))
+      .catch(err => this.destroy(errCode(err, err.code || 'ERR_ADD_TRANSCEIVER')))
+    track._senders.add(senderHandle(sender))
+    this._needsNegotiation()
+  }
+
+  /**
+   * Sends `newTrack`'s media where `oldTrack`'s went, without renegotiating. The new track
+   * must have the old one's codec (the sender's codec is negotiated).
+   */
+  replaceTrack (oldTrack, newTrack, stream) {
+    if (this.destroying) return
+    if (this.destroyed) throw errCode(new Error('cannot replaceTrack after peer is destroyed'), 'ERR_DESTROYED')
+    this._debug('replaceTrack()')
+    const submap = this._senderMap.get(oldTrack)
+    const sender = submap ? submap.get(stream) : null
+    if (!sender) throw errCode(new Error('Cannot replace track that was never added.'), 'ERR_TRACK_NOT_ADDED')
+    if (newTrack) {
+      checkTrack(newTrack)
+      this._senderMap.set(newTrack, submap)
+    }
+    if (newTrack && (newTrack.kind !== oldTrack.kind || newTrack.codec !== sender.codec)) {
+      this.destroy(errCode(new Error(`replaceTrack needs a ${sender.codec} track, got ${newTrack.kind}/${newTrack.codec}`), 'ERR_UNSUPPORTED_REPLACETRACK'))
+      return
+    }
+    const handle = senderHandle(sender)
+    for (const entry of sender.track._senders) {
+      if (entry.senderId === sender.id && entry.native === this._native) sender.track._senders.delete(entry)
+    }
+    sender.track = newTrack
+    if (newTrack) newTrack._senders.add(handle)
+  }
+
+  /**
+   * Removes a track added with `stream`; its sender stays, muted (as in browsers).
+   */
+  removeTrack (track, stream) {
+    if (this.destroying) return
+    if (this.destroyed) throw errCode(new Error('cannot removeTrack after peer is destroyed'), 'ERR_DESTROYED')
+    this._debug('removeSender()')
+    const submap = this._senderMap.get(track)
+    const sender = submap ? submap.get(stream) : null
+    if (!sender) throw errCode(new Error('Cannot remove track that was never added.'), 'ERR_TRACK_NOT_ADDED')
+    sender.removed = true
+    if (sender.track) {
+      for (const entry of sender.track._senders) {
+        if (entry.senderId === sender.id && entry.native === this._native) sender.track._senders.delete(entry)
+      }
+    }
+    this._request(this._native.removeTrack(sender.id))
+      .catch(err => this.destroy(errCode(err, 'ERR_REMOVE_TRACK')))
+    this._needsNegotiation()
+  }
+
+  /** Removes every track of a stream. */
+  removeStream (stream) {
+    if (this.destroying) return
+    if (this.destroyed) throw errCode(new Error('cannot removeStream after peer is destroyed'), 'ERR_DESTROYED')
+    this._debug('removeSenders()')
+    checkStream(stream)
+    stream.getTracks().forEach(track => this.removeTrack(track, stream))
   }
 
   _needsNegotiation () {
@@ -314,6 +442,7 @@ class Peer extends Duplex {
       this._onFinishBound = null
 
       if (this._native) this._native.close()
+      this._releaseMedia()
 
       if (err) this.emit('error', err)
       this.emit('close')
@@ -383,7 +512,21 @@ class Peer extends Duplex {
     if (this.destroyed) return
     this._request(this._native.createAnswer())
       .then(answer => this._setLocalDescription(answer))
+      .then(() => this._requestMissingTransceivers())
       .catch(err => this.destroy(errCode(err, 'ERR_CREATE_ANSWER')))
+  }
+
+  // A track added on the answering side needs an m-line only the initiator can offer: ask
+  // for a transceiver of its kind, once per track, as simple-peer does.
+  _requestMissingTransceivers () {
+    if (this.destroyed || this.initiator) return
+    return this._request(this._native.missingTransceivers()).then(missing => {
+      for (const { kind, trackId } of missing) {
+        if (this._requestedTransceivers.has(trackId)) continue
+        this._requestedTransceivers.add(trackId)
+        this.addTransceiver(kind)
+      }
+    })
   }
 
   // webrtc 0.21 refuses a local description that differs from the one it created, so the
@@ -486,10 +629,70 @@ class Peer extends Duplex {
       case 'signalingState': return this._onSignalingStateChange(event.value)
       case 'channelOpen': return this._onChannelOpen(event.value)
       case 'channelClose': return this._onChannelClose()
+      case 'track': return this._onTrack(event.id, event.value)
+      case 'rtp': return this._onRemoteMedia(event.id, 'rtp', event.data)
+      case 'frame': return this._onRemoteMedia(event.id, 'frame', Object.assign({ data: event.data }, event.value))
+      case 'trackEnded': return this._onRemoteTrackEnded(event.id)
+      case 'keyFrameRequest': return this._onKeyFrameRequest(event.id)
       case 'error': return this.destroy(errCode(new Error(event.message), event.code))
       case 'closed':
         this._native = null
     }
+  }
+
+  _onTrack (id, info) {
+    if (this.destroyed) return
+    const track = MediaStreamTrack._remote(Object.assign({ id }, info), this._native)
+    this._remoteTrackById.set(id, track)
+    const streamIds = info.streamIds.length > 0 ? info.streamIds : [track.id]
+    for (const streamId of streamIds) {
+      let stream = this._remoteStreams.find(remoteStream => remoteStream.id === streamId)
+      const isNew = !stream
+      if (isNew) stream = new MediaStream([], streamId)
+      stream.addTrack(track)
+      this._debug('on track')
+      this.emit('track', track, stream)
+      this._remoteTracks.push({ track, stream })
+      if (!isNew) continue // one 'stream' event per stream, however many tracks it has
+      this._remoteStreams.push(stream)
+      queueMicrotask(() => {
+        this._debug('on stream')
+        this.emit('stream', stream)
+      })
+    }
+  }
+
+  _onRemoteMedia (id, kind, item) {
+    const track = this._remoteTrackById.get(id)
+    if (track && !this.destroyed) track.emit(kind, item)
+  }
+
+  _onRemoteTrackEnded (id) {
+    const track = this._remoteTrackById.get(id)
+    this._remoteTrackById.delete(id)
+    if (track) track._end()
+  }
+
+  // The remote asked for a keyframe: whoever encodes the local track should send one.
+  _onKeyFrameRequest (senderId) {
+    const sender = this._senderById.get(senderId)
+    if (sender && sender.track && !this.destroyed) sender.track.emit('keyframerequest')
+  }
+
+  // Local tracks stop feeding this peer; remote tracks end.
+  _releaseMedia () {
+    for (const submap of this._senderMap.values()) {
+      for (const sender of submap.values()) {
+        if (!sender.track) continue
+        for (const entry of sender.track._senders) {
+          if (entry.senderId === sender.id && entry.native === sender.native) sender.track._senders.delete(entry)
+        }
+      }
+    }
+    this._senderMap.clear()
+    this._senderById.clear()
+    for (const track of this._remoteTrackById.values()) track._end()
+    this._remoteTrackById.clear()
   }
 
   _request (id) {
@@ -696,5 +899,9 @@ Peer.config = {
 }
 
 Peer.channelConfig = {}
+
+Peer.MediaStream = MediaStream
+Peer.MediaStreamTrack = MediaStreamTrack
+Peer.readMediaFile = readMediaFile
 
 module.exports = Peer

@@ -7,7 +7,10 @@ use napi::bindgen_prelude::{Buffer, Uint32Array};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
 use napi_derive::napi;
-use serde_json::Value;
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+use crate::media::{Frame, RemoteTrackInfo};
 
 /// What JS receives. `type` says which of the other fields are set.
 #[napi(object)]
@@ -51,6 +54,15 @@ pub enum Event {
     /// The send queue fell to the low-water mark after `send` reported it full.
     Writable,
     Error(NativeError),
+    /// A remote track's first packet arrived.
+    Track(RemoteTrackInfo),
+    /// One RTP packet of remote track `id`.
+    Rtp { id: u32, packet: Bytes },
+    /// A frame reassembled from remote track `id`'s packets.
+    Frame { id: u32, frame: Frame },
+    TrackEnded { id: u32 },
+    /// The remote asked local sender `sender_id` for a keyframe.
+    KeyFrameRequest { sender_id: u32 },
     /// The last event of a peer: nothing follows it.
     Closed,
 }
@@ -129,6 +141,35 @@ impl Event {
                 js.code = Some(error.code.to_owned());
                 js.message = Some(error.message);
                 "error"
+            }
+            Event::Track(track) => {
+                js.id = Some(track.id);
+                js.value = Some(json!({
+                    "trackId": track.track_id,
+                    "streamIds": track.stream_ids,
+                    "kind": track.kind,
+                    "codec": track.codec,
+                }));
+                "track"
+            }
+            Event::Rtp { id, packet } => {
+                js.id = Some(id);
+                js.data = Some(packet.to_vec().into());
+                "rtp"
+            }
+            Event::Frame { id, frame } => {
+                js.id = Some(id);
+                js.data = Some(frame.data.to_vec().into());
+                js.value = Some(json!({ "timestamp": frame.timestamp, "keyframe": frame.keyframe }));
+                "frame"
+            }
+            Event::TrackEnded { id } => {
+                js.id = Some(id);
+                "trackEnded"
+            }
+            Event::KeyFrameRequest { sender_id } => {
+                js.id = Some(sender_id);
+                "keyFrameRequest"
             }
             Event::Closed => "closed",
         };

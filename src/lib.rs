@@ -5,6 +5,8 @@ mod channel;
 mod config;
 mod events;
 mod logging;
+mod media;
+mod media_file;
 mod mux;
 mod network;
 mod peer;

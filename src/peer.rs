@@ -5,17 +5,22 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 use std::time::Instant;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use futures::FutureExt;
 use napi::bindgen_prelude::{BufferSlice, Function};
 use napi_derive::napi;
 use rtc::peer_connection::configuration::RTCOfferOptions;
+use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
+use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use webrtc::data_channel::DataChannel;
+use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
     register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder,
     PeerConnectionEventHandler, RTCIceConnectionState, RTCIceGatheringState,
@@ -25,8 +30,9 @@ use webrtc::peer_connection::{
 use crate::channel::{self, ChannelShared, Outgoing};
 use crate::config::PeerOptions;
 use crate::events::{Event, EventSink, JsEvent, NativeError};
+use crate::media::{self, LocalSender, MediaWrite, TrackSpec};
 use crate::network::{CandidateRewriter, NetworkPlan};
-use crate::runtime::{self, PeerRuntime};
+use crate::runtime::{self, lock, PeerRuntime};
 use crate::signal;
 use crate::stats;
 
@@ -39,6 +45,11 @@ struct PeerShared {
     candidate_mid: Mutex<String>,
     /// NAT 1:1 and shared-port presentation of our host candidates.
     rewriter: OnceLock<CandidateRewriter>,
+    /// Local tracks added to this peer, by the sender id JS chose.
+    senders: Mutex<HashMap<u32, LocalSender>>,
+    /// Remote tracks, by the id their events carry.
+    remote_tracks: Mutex<HashMap<u32, Arc<dyn TrackRemote>>>,
+    next_remote_track: AtomicU32,
 }
 
 impl PeerShared {
@@ -100,6 +111,20 @@ enum Request {
     AddIceCandidate(webrtc::peer_connection::RTCIceCandidateInit),
     LocalDescription,
     SelectedCandidatePair,
+    AddTrack {
+        sender_id: u32,
+        spec: TrackSpec,
+    },
+    RemoveTrack {
+        sender_id: u32,
+    },
+    AddTransceiver {
+        kind: String,
+        direction: Option<String>,
+    },
+    /// Local tracks whose transceiver has no m-line yet (simple-peer asks the initiator for
+    /// one), as `{ kind, trackId }`.
+    MissingTransceivers,
     GetStats,
     /// Reached only through the debug-build test hook.
     Panic,
@@ -134,6 +159,9 @@ impl NativePeer {
             channel: Arc::new(ChannelShared::default()),
             candidate_mid: Mutex::new("0".to_owned()),
             rewriter: OnceLock::new(),
+            senders: Mutex::default(),
+            remote_tracks: Mutex::default(),
+            next_remote_track: AtomicU32::new(1),
         });
         let (commands, receiver) = mpsc::unbounded_channel();
         let task_shared = shared.clone();
@@ -261,6 +289,82 @@ impl NativePeer {
         self.shared.channel.acknowledge(bytes as usize);
     }
 
+    /// Adds a local track; `sender_id` (chosen by JS) names it in later calls.
+    #[napi(catch_unwind)]
+    pub fn add_track(
+        &self,
+        sender_id: u32,
+        track_id: String,
+        stream_id: String,
+        kind: String,
+        codec: String,
+    ) -> u32 {
+        self.request(Request::AddTrack {
+            sender_id,
+            spec: TrackSpec {
+                track_id,
+                stream_id,
+                kind,
+                codec,
+            },
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn remove_track(&self, sender_id: u32) -> u32 {
+        self.request(Request::RemoveTrack { sender_id })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn add_transceiver(&self, kind: String, direction: Option<String>) -> u32 {
+        self.request(Request::AddTransceiver { kind, direction })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn missing_transceivers(&self) -> u32 {
+        self.request(Request::MissingTransceivers)
+    }
+
+    /// Queues an encoded frame (or audio packet) lasting `duration_ms` on a sender. False
+    /// when the sender is gone.
+    #[napi(catch_unwind)]
+    pub fn write_sample(&self, sender_id: u32, data: BufferSlice, duration_ms: f64) -> bool {
+        let duration = Duration::from_secs_f64((duration_ms / 1000.0).clamp(0.0, 3600.0));
+        self.write_media(
+            sender_id,
+            MediaWrite::Sample {
+                data: Bytes::copy_from_slice(&data),
+                duration,
+            },
+        )
+    }
+
+    /// Queues a ready RTP packet on a sender (its SSRC and payload type are replaced by the
+    /// sender's own).
+    #[napi(catch_unwind)]
+    pub fn write_rtp(&self, sender_id: u32, packet: BufferSlice) -> bool {
+        self.write_media(sender_id, MediaWrite::Rtp(Bytes::copy_from_slice(&packet)))
+    }
+
+    fn write_media(&self, sender_id: u32, write: MediaWrite) -> bool {
+        lock(&self.shared.senders)
+            .get(&sender_id)
+            .is_some_and(|sender| sender.writes.send(write).is_ok())
+    }
+
+    /// Sends a picture loss indication for a remote track, asking for a keyframe.
+    #[napi(catch_unwind)]
+    pub fn request_key_frame(&self, remote_track_id: u32) -> bool {
+        let Some(track) = lock(&self.shared.remote_tracks)
+            .get(&remote_track_id)
+            .cloned()
+        else {
+            return false;
+        };
+        runtime::spawn(async move { media::request_key_frame(&track).await });
+        true
+    }
+
     /// Test hook, live in debug builds only: panics in this call (`"sync"`) or in the
     /// peer's task (`"task"`), to prove a panic never crosses into Node.
     #[napi(js_name = "_panicForTest", catch_unwind)]
@@ -355,6 +459,9 @@ async fn run_peer(
             Command::Close => break,
         }
     }
+    // Ends the media write tasks and drops remote tracks along with the connection.
+    lock(&shared.senders).clear();
+    lock(&shared.remote_tracks).clear();
     let _ = connection.close().await;
 }
 
@@ -465,6 +572,59 @@ async fn perform(
             Ok(shared.local_description_json(connection.local_description().await))
         }
         Request::SelectedCandidatePair => Ok(selected_candidate_pair(connection, shared).await),
+        Request::AddTrack { sender_id, spec } => {
+            let sender =
+                media::add_track(connection, spec, sender_id, shared.events.clone()).await?;
+            lock(&shared.senders).insert(sender_id, sender);
+            Ok(Value::Null)
+        }
+        Request::RemoveTrack { sender_id } => {
+            let Some(sender) = lock(&shared.senders).remove(&sender_id) else {
+                return Err(NativeError::new("ERR_TRACK_NOT_ADDED", "no such sender"));
+            };
+            connection
+                .remove_track(&sender.rtp_sender)
+                .await
+                .map_err(coded("ERR_REMOVE_TRACK"))?;
+            Ok(Value::Null)
+        }
+        Request::AddTransceiver { kind, direction } => {
+            let kind = match kind.as_str() {
+                "audio" | "video" => RtpCodecKind::from(kind.as_str()),
+                other => {
+                    return Err(NativeError::new(
+                        "ERR_ADD_TRANSCEIVER",
+                        format!("transceiver kind must be audio or video, got {other:?}"),
+                    ))
+                }
+            };
+            let init = direction.map(|direction| RTCRtpTransceiverInit {
+                direction: RTCRtpTransceiverDirection::from(direction.as_str()),
+                streams: vec![],
+                send_encodings: vec![],
+            });
+            connection
+                .add_transceiver_from_kind(kind, init)
+                .await
+                .map_err(coded("ERR_ADD_TRANSCEIVER"))?;
+            Ok(Value::Null)
+        }
+        Request::MissingTransceivers => {
+            let mut kinds = Vec::new();
+            for transceiver in connection.get_transceivers().await {
+                if !matches!(transceiver.mid().await, Ok(None)) {
+                    continue;
+                }
+                if let Ok(Some(sender)) = transceiver.sender().await {
+                    let track = sender.track();
+                    kinds.push(json!({
+                        "kind": track.kind().await.to_string(),
+                        "trackId": track.track_id().await,
+                    }));
+                }
+            }
+            Ok(json!(kinds))
+        }
         Request::Panic => panic!("forced by _panicForTest"),
         Request::GetStats => {
             let report = connection
@@ -559,5 +719,18 @@ impl PeerConnectionEventHandler for Handler {
 
     async fn on_data_channel(&self, data_channel: Arc<dyn DataChannel>) {
         start_channel(&self.shared, data_channel);
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let id = self.shared.next_remote_track.fetch_add(1, Ordering::Relaxed);
+        lock(&self.shared.remote_tracks).insert(id, track.clone());
+        let shared = self.shared.clone();
+        runtime::spawn(async move {
+            let events = shared.events.clone();
+            shared
+                .guarded(media::run_remote_track(id, track, events))
+                .await;
+            lock(&shared.remote_tracks).remove(&id);
+        });
     }
 }

@@ -1,0 +1,324 @@
+'use strict'
+// Media between two Node peers: encoded samples and RTP out, packets and frames in, and
+// simple-peer's media API (streams, tracks, transceivers, renegotiation) with its errors.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const path = require('path')
+const { Peer, LOCAL, relay, waitFor, withTimeout, until, destroyAll, connectedPair } = require('./helpers')
+
+const { MediaStream, MediaStreamTrack, readMediaFile } = Peer
+const FIXTURES = path.join(__dirname, 'fixtures', 'media')
+const FILES = { vp8: 'vp8.ivf', vp9: 'vp9.ivf', av1: 'av1.ivf', h264: 'h264.h264', opus: 'opus.ogg' }
+
+async function samplesOf (codec) {
+  const samples = []
+  for await (const sample of readMediaFile(path.join(FIXTURES, FILES[codec]), { fps: 15 })) samples.push(sample)
+  return samples
+}
+
+// Writes samples a few ms apart (a live source's pace without waiting real time).
+async function writeAll (track, samples, gapMs = 4) {
+  for (const sample of samples) {
+    track.writeSample(sample.data, { duration: sample.duration })
+    await new Promise(resolve => setTimeout(resolve, gapMs))
+  }
+}
+
+function collect (emitter, event, count, ms = 15000) {
+  const items = []
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      emitter.removeListener(event, onItem)
+      reject(new Error(`timed out after ${ms} ms waiting for ${count} '${event}' events (got ${items.length})`))
+    }, ms)
+    function onItem (item) {
+      items.push(item)
+      if (items.length < count) return
+      clearTimeout(timer)
+      emitter.removeListener(event, onItem)
+      resolve(items)
+    }
+    emitter.on(event, onItem)
+  })
+}
+
+function videoTrack (codec = 'vp8') {
+  return new MediaStreamTrack({ kind: 'video', codec })
+}
+
+// A connected pair plus both sides' 'track'/'stream' events, recorded from the start.
+async function mediaPair (optsA = {}, optsB = {}) {
+  const a = new Peer(Object.assign({ initiator: true, config: LOCAL }, optsA))
+  const b = new Peer(Object.assign({ config: LOCAL }, optsB))
+  for (const peer of [a, b]) {
+    peer.tracks = []
+    peer.streamEvents = []
+    peer.on('track', (track, stream) => {
+      track.frames = [] // every frame, from the first packet on
+      track.on('frame', frame => track.frames.push(frame))
+      peer.tracks.push({ track, stream })
+    })
+    peer.on('stream', stream => peer.streamEvents.push(stream))
+  }
+  relay(a, b)
+  relay(b, a)
+  await Promise.all([waitFor(a, 'connect'), waitFor(b, 'connect')])
+  return { a, b }
+}
+
+// Sends one sample at a time until the remote side reports a track (it appears with its
+// first packet), then returns it.
+async function remoteTrackFor (receiver, localTrack) {
+  const seen = receiver.tracks.length
+  const sample = localTrack.kind === 'audio' ? Buffer.from([0xfc, 0xff, 0xfe]) : (await samplesOf(localTrack.codec))[0].data
+  for (let i = 0; i < 200 && receiver.tracks.length === seen; i++) {
+    localTrack.writeSample(sample)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+  assert.ok(receiver.tracks.length > seen, 'remote track appeared')
+  return receiver.tracks[receiver.tracks.length - 1]
+}
+
+for (const codec of ['vp8', 'vp9', 'h264', 'av1', 'opus']) {
+  test(`${codec}: a file's samples arrive as the same frames, byte-exact, after 'track' and 'stream'`, async () => {
+    const kind = codec === 'opus' ? 'audio' : 'video'
+    const track = new MediaStreamTrack({ kind, codec })
+    const stream = new MediaStream([track])
+    const { a, b } = await mediaPair({ stream })
+    const samples = await samplesOf(codec)
+    await writeAll(track, samples)
+    assert.ok(await until(() => b.tracks.length === 1 && b.tracks[0].track.frames.length === samples.length), `${samples.length} frames arrive`)
+    const remote = b.tracks[0].track
+    const received = remote.frames
+    assert.equal(remote.kind, kind)
+    assert.equal(remote.codec, codec)
+    assert.equal(remote.id, track.id, 'the track id travels in the SDP (msid)')
+    assert.equal(b.streamEvents.length, 1)
+    assert.equal(b.streamEvents[0].id, stream.id)
+    assert.deepEqual(b.streamEvents[0].getTracks(), [remote])
+    received.forEach((frame, i) => assert.ok(frame.data.equals(samples[i].data), `frame ${i} differs`))
+    assert.equal(received[0].keyframe, true)
+    if (kind === 'video') {
+      assert.ok(received.some(frame => frame.keyframe), 'the keyframe mid-file is flagged')
+      assert.ok(received.some(frame => !frame.keyframe))
+    }
+    await destroyAll(a, b)
+  })
+}
+
+test('remote tracks give RTP packets with increasing sequence numbers; writeRtp forwards them', async () => {
+  const source = videoTrack()
+  const first = await mediaPair({ stream: new MediaStream([source]) })
+  const relayed = videoTrack()
+  const second = await mediaPair({ stream: new MediaStream([relayed]) })
+  const samples = await samplesOf('vp8')
+
+  const { track: incoming } = await remoteTrackFor(first.b, source)
+  const { track: outgoing } = await remoteTrackFor(second.b, relayed)
+  // An SFU in three lines: every packet first.b receives is written into second.a's track.
+  incoming.on('rtp', packet => relayed.writeRtp(packet))
+  const packets = collect(incoming, 'rtp', 25) // a frame of this clip fills one packet or more
+  const frames = collect(outgoing, 'frame', 20)
+  await writeAll(source, samples.slice(0, 25))
+
+  const sequence = (await packets).map(packet => packet.readUInt16BE(2))
+  for (let i = 1; i < sequence.length; i++) assert.equal(sequence[i], (sequence[i - 1] + 1) & 0xffff)
+  assert.equal((await packets)[0][0] >> 6, 2, 'RTP version 2')
+  const relayedFrames = await frames
+  const sent = samples.slice(0, 25).map(sample => sample.data)
+  for (const frame of relayedFrames) assert.ok(sent.some(data => data.equals(frame.data)), 'a relayed frame is one that was sent')
+  await destroyAll(first.a, first.b, second.a, second.b)
+})
+
+test('remote tracks are async iterable and readable as a stream', async () => {
+  const track = videoTrack()
+  const { a, b } = await mediaPair({ stream: new MediaStream([track]) })
+  const { track: remote } = await remoteTrackFor(b, track)
+  const samples = await samplesOf('vp8')
+  const sending = writeAll(track, samples.slice(1, 11))
+  const got = []
+  for await (const frame of remote) {
+    got.push(frame.data)
+    if (got.length === 10) break
+  }
+  await sending
+  assert.ok(got.every((data, i) => data.equals(samples[i + 1].data)))
+  const rtp = remote.createReadStream({ rtp: true })
+  const packet = withTimeout(new Promise(resolve => rtp.once('data', resolve)), 5000, 'rtp from the stream')
+  track.writeSample(samples[11].data)
+  assert.ok(Buffer.isBuffer(await packet))
+  rtp.destroy()
+  const ended = waitFor(remote, 'ended')
+  await destroyAll(a, b)
+  await ended
+  assert.equal(remote.readyState, 'ended')
+})
+
+test('requestKeyFrame() reaches the sending track as a keyframerequest', async () => {
+  const track = videoTrack()
+  const { a, b } = await mediaPair({ stream: new MediaStream([track]) })
+  const { track: remote } = await remoteTrackFor(b, track)
+  const requested = waitFor(track, 'keyframerequest')
+  assert.equal(remote.requestKeyFrame(), true)
+  await requested
+  await destroyAll(a, b)
+})
+
+test('streams added later, on either side, incrementally; one stream event per stream', async () => {
+  const { a, b } = await mediaPair()
+  const video = videoTrack()
+  const fromA = new MediaStream([video])
+  a.addStream(fromA)
+  await waitFor(a, 'negotiated')
+  const { stream: seenByB } = await remoteTrackFor(b, video)
+  assert.equal(seenByB.id, fromA.id)
+
+  // The non-initiator adds one: it asks the initiator to renegotiate and for a transceiver.
+  const audio = new MediaStreamTrack({ kind: 'audio' })
+  const fromB = new MediaStream([audio])
+  b.addStream(fromB)
+  const { track: audioAtA, stream: seenByA } = await remoteTrackFor(a, audio)
+  assert.equal(seenByA.id, fromB.id)
+  assert.equal(audioAtA.kind, 'audio')
+
+  // A second track joins a stream already announced: a track event, no new stream event.
+  const second = videoTrack('h264')
+  fromA.addTrack(second)
+  a.addTrack(second, fromA)
+  const { track: secondAtB, stream } = await remoteTrackFor(b, second)
+  assert.equal(secondAtB.codec, 'h264')
+  assert.equal(stream.id, fromA.id)
+  await new Promise(resolve => setImmediate(resolve))
+  assert.deepEqual(b.streamEvents.map(s => s.id), [fromA.id])
+  assert.deepEqual(a.streamEvents.map(s => s.id), [fromB.id])
+  assert.equal(b.streamEvents[0].getTracks().length, 2)
+  await destroyAll(a, b)
+})
+
+test('a stream given to the non-initiator only, and several streams at once', async () => {
+  const audio = new MediaStreamTrack({ kind: 'audio' })
+  const video = videoTrack()
+  const screen = videoTrack('vp9')
+  const camera = new MediaStream([audio, video])
+  const screenStream = new MediaStream([screen])
+  const { a, b } = await mediaPair({}, { streams: [camera, screenStream] })
+  for (const track of [audio, video, screen]) await remoteTrackFor(a, track)
+  await new Promise(resolve => setImmediate(resolve))
+  assert.deepEqual(a.tracks.map(t => t.track.id).sort(), [audio.id, video.id, screen.id].sort())
+  assert.deepEqual(a.streamEvents.map(s => s.id).sort(), [camera.id, screenStream.id].sort())
+  await destroyAll(a, b)
+})
+
+test('removeStream, then addStream again; a removed track cannot be re-added', async () => {
+  const first = videoTrack()
+  const stream = new MediaStream([first])
+  const { a, b } = await mediaPair({ stream })
+  const { track: remoteFirst } = await remoteTrackFor(b, first)
+  a.removeStream(stream)
+  await waitFor(a, 'negotiated')
+  assert.equal(first.writeSample(Buffer.from([1])), false, 'a removed track feeds nothing')
+  assert.throws(() => a.addTrack(first, stream), { code: 'ERR_SENDER_REMOVED' })
+
+  const next = videoTrack()
+  const nextStream = new MediaStream([next])
+  a.addStream(nextStream)
+  const { track: remoteNext, stream: remoteStream } = await remoteTrackFor(b, next)
+  assert.notEqual(remoteNext, remoteFirst)
+  assert.equal(remoteStream.id, nextStream.id)
+  assert.equal(a.connected && b.connected, true)
+  await destroyAll(a, b)
+})
+
+test('removeTrack right after addTrack leaves a working connection', async () => {
+  const { a, b } = await mediaPair()
+  const track = videoTrack()
+  const stream = new MediaStream([track])
+  a.addTrack(track, stream)
+  a.removeTrack(track, stream)
+  await waitFor(a, 'negotiated')
+  const message = waitFor(b, 'data')
+  a.send('still here')
+  assert.equal(String(await message), 'still here')
+  assert.deepEqual(b.tracks, [])
+  await destroyAll(a, b)
+})
+
+test('replaceTrack: the sender carries the new track; the old one feeds nothing', async () => {
+  const oldTrack = videoTrack()
+  const stream = new MediaStream([oldTrack])
+  const { a, b } = await mediaPair({ stream })
+  const { track: remote } = await remoteTrackFor(b, oldTrack)
+  const newTrack = videoTrack()
+  a.replaceTrack(oldTrack, newTrack, stream)
+  assert.equal(oldTrack.writeSample(Buffer.from([1])), false)
+  const samples = await samplesOf('vp8')
+  const frames = collect(remote, 'frame', 5)
+  await writeAll(newTrack, samples.slice(1, 6))
+  const got = await frames
+  got.forEach((frame, i) => assert.ok(frame.data.equals(samples[i + 1].data)))
+  assert.throws(() => a.replaceTrack(videoTrack(), newTrack, stream), { code: 'ERR_TRACK_NOT_ADDED' })
+  const unsupported = waitFor(a, 'error')
+  a.replaceTrack(newTrack, videoTrack('h264'), stream)
+  assert.equal((await unsupported).code, 'ERR_UNSUPPORTED_REPLACETRACK')
+  await destroyAll(a, b)
+})
+
+test('addTransceiver: the initiator adds one; the non-initiator signals a transceiverRequest', async () => {
+  const { a, b } = await mediaPair()
+  a.addTransceiver('audio', { direction: 'recvonly' })
+  await waitFor(a, 'negotiated')
+  const request = new Promise(resolve => b.on('signal', data => { if (data.transceiverRequest) resolve(data) }))
+  b.addTransceiver('video', { direction: 'sendrecv' })
+  assert.deepEqual(await request, { type: 'transceiverRequest', transceiverRequest: { kind: 'video', init: { direction: 'sendrecv' } } })
+  await waitFor(a, 'negotiated')
+  assert.equal(a.connected && b.connected, true)
+  const failed = waitFor(a, 'error')
+  a.addTransceiver('hologram')
+  assert.equal((await failed).code, 'ERR_ADD_TRANSCEIVER')
+  await destroyAll(a, b)
+})
+
+test('media API errors: wrong types throw TypeErrors, bad pairs give simple-peer codes', async () => {
+  const { a, b } = await connectedPair()
+  const track = videoTrack()
+  const stream = new MediaStream([track])
+  assert.throws(() => a.addTrack({ kind: 'video' }, stream), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => a.addStream('camera'), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => new MediaStreamTrack({ kind: 'smell' }), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => new MediaStreamTrack({ kind: 'audio', codec: 'vp8' }), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => track.writeSample('not bytes'), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => track.writeSample(Buffer.alloc(1), { duration: -1 }), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.throws(() => readMediaFile(path.join(__dirname, 'helpers.js')), /not an IVF/)
+  assert.throws(() => a.removeTrack(track, stream), { code: 'ERR_TRACK_NOT_ADDED' })
+  a.addTrack(track, stream)
+  assert.throws(() => a.addTrack(track, stream), { code: 'ERR_SENDER_ALREADY_ADDED' })
+  await destroyAll(a, b)
+  assert.throws(() => a.addTrack(videoTrack(), stream), { code: 'ERR_DESTROYED' })
+  assert.throws(() => a.removeStream(stream), { code: 'ERR_DESTROYED' })
+  assert.equal(track.writeSample(Buffer.alloc(1)), false, 'a destroyed peer takes nothing')
+})
+
+test('MediaStream and MediaStreamTrack behave like the browser classes', () => {
+  const audio = new MediaStreamTrack({ kind: 'audio', label: 'mic' })
+  const video = videoTrack('h264')
+  const stream = new MediaStream([audio, video])
+  assert.equal(typeof stream.id, 'string')
+  assert.deepEqual(stream.getAudioTracks(), [audio])
+  assert.deepEqual(stream.getVideoTracks(), [video])
+  assert.equal(stream.getTrackById(video.id), video)
+  assert.equal(stream.active, true)
+  const copy = stream.clone()
+  assert.notEqual(copy.id, stream.id)
+  assert.equal(copy.getTracks().length, 2)
+  assert.equal(copy.getVideoTracks()[0].codec, 'h264')
+  stream.removeTrack(audio)
+  assert.deepEqual(stream.getTracks(), [video])
+  video.stop()
+  assert.equal(video.readyState, 'ended')
+  assert.equal(stream.active, false)
+  assert.equal(video.writeSample(Buffer.alloc(1)), false)
+  assert.equal(audio.enabled, true)
+  assert.equal(audio.label, 'mic')
+  assert.equal(audio.codec, 'opus')
+  assert.equal(new MediaStream(stream).getTracks().length, 1)
+})

@@ -1,0 +1,438 @@
+//! Media at the encoded level: local tracks that send samples or RTP packets JS writes, and
+//! remote tracks delivered to JS as RTP packets and reassembled frames.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use rtc::media::Sample;
+use rtc::peer_connection::configuration::media_engine::{
+    MIME_TYPE_AV1, MIME_TYPE_H264, MIME_TYPE_OPUS, MIME_TYPE_VP8, MIME_TYPE_VP9,
+};
+use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtp::codec::{av1::Av1Depacketizer, h264::H264Packet, opus::OpusPacket, vp8::Vp8Packet};
+use rtc::rtp::codec::vp9::Vp9Packet;
+use rtc::rtp::packetizer::Depacketizer;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use rtc::shared::marshal::{Marshal, Unmarshal};
+use tokio::sync::mpsc;
+use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
+use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::media_stream::MediaStreamTrack;
+use webrtc::peer_connection::PeerConnection;
+use webrtc::rtp_transceiver::RtpSender;
+
+use crate::events::{Event, EventSink, NativeError};
+
+/// A codec JS can name, as the default media engine registers it (so it negotiates).
+pub fn codec(name: &str) -> Result<(RtpCodecKind, RTCRtpCodec), NativeError> {
+    let video = |mime: &str, fmtp: &str| {
+        (
+            RtpCodecKind::Video,
+            RTCRtpCodec {
+                mime_type: mime.to_owned(),
+                clock_rate: 90_000,
+                channels: 0,
+                sdp_fmtp_line: fmtp.to_owned(),
+                rtcp_feedback: vec![],
+            },
+        )
+    };
+    Ok(match name.to_ascii_lowercase().as_str() {
+        "opus" => (
+            RtpCodecKind::Audio,
+            RTCRtpCodec {
+                mime_type: MIME_TYPE_OPUS.to_owned(),
+                clock_rate: 48_000,
+                channels: 2,
+                sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
+                rtcp_feedback: vec![],
+            },
+        ),
+        "vp8" => video(MIME_TYPE_VP8, ""),
+        "vp9" => video(MIME_TYPE_VP9, "profile-id=0"),
+        "h264" => video(
+            MIME_TYPE_H264,
+            "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+        ),
+        "av1" => video(MIME_TYPE_AV1, "profile-id=0"),
+        other => {
+            return Err(NativeError::new(
+                "ERR_INVALID_ARG_TYPE",
+                format!("unsupported codec {other:?}: use opus, vp8, vp9, h264 or av1"),
+            ))
+        }
+    })
+}
+
+fn random_ssrc() -> u32 {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(Instant::now().elapsed().as_nanos() as u64);
+    (hasher.finish() as u32).max(1)
+}
+
+pub enum MediaWrite {
+    Sample { data: Bytes, duration: Duration },
+    Rtp(Bytes),
+}
+
+/// One `addTrack` on one peer: what JS writes goes to this sender.
+pub struct LocalSender {
+    pub writes: mpsc::UnboundedSender<MediaWrite>,
+    pub rtp_sender: Arc<dyn RtpSender>,
+}
+
+pub struct TrackSpec {
+    pub track_id: String,
+    pub stream_id: String,
+    pub kind: String,
+    pub codec: String,
+}
+
+/// Adds a local track to the connection. `sender_id` tags the keyframe requests the
+/// remote sends back for it.
+pub async fn add_track(
+    connection: &dyn PeerConnection,
+    spec: TrackSpec,
+    sender_id: u32,
+    events: EventSink,
+) -> Result<LocalSender, NativeError> {
+    let (kind, codec) = codec(&spec.codec)?;
+    if kind.to_string() != spec.kind {
+        return Err(NativeError::new(
+            "ERR_INVALID_ARG_TYPE",
+            format!("codec {} is not for {} tracks", spec.codec, spec.kind),
+        ));
+    }
+    let ssrc = random_ssrc();
+    let track = MediaStreamTrack::new(
+        spec.stream_id,
+        spec.track_id.clone(),
+        spec.track_id,
+        kind,
+        vec![RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters {
+                ssrc: Some(ssrc),
+                ..Default::default()
+            },
+            codec,
+            ..Default::default()
+        }],
+    );
+    let track = Arc::new(
+        TrackLocalStaticSample::new(Instant::now(), track)
+            .map_err(|error| NativeError::new("ERR_ADD_TRACK", error.to_string()))?,
+    );
+    let rtp_sender = connection
+        .add_track(track.clone() as Arc<dyn TrackLocal>)
+        .await
+        .map_err(|error| NativeError::new("ERR_ADD_TRACK", error.to_string()))?;
+    let (writes, queue) = mpsc::unbounded_channel();
+    let sender = SenderTask {
+        track,
+        rtp_sender: rtp_sender.clone(),
+        ssrc,
+        sender_id,
+        events,
+    };
+    crate::runtime::spawn(sender.run(queue));
+    Ok(LocalSender { writes, rtp_sender })
+}
+
+struct SenderTask {
+    track: Arc<TrackLocalStaticSample>,
+    rtp_sender: Arc<dyn RtpSender>,
+    ssrc: u32,
+    sender_id: u32,
+    events: EventSink,
+}
+
+impl SenderTask {
+    /// Sends what JS wrote, in order, and reports the remote's keyframe requests (PLI,
+    /// FIR), until the sender is removed or the peer closes.
+    async fn run(self, mut queue: mpsc::UnboundedReceiver<MediaWrite>) {
+        let mut payload_type = None;
+        loop {
+            tokio::select! {
+                write = queue.recv() => match write {
+                    Some(write) => self.write(write, &mut payload_type).await,
+                    None => break,
+                },
+                event = poll_bound(&self.track) => {
+                    let Some(TrackLocalEvent::OnRtcpPacket(packets)) = event else {
+                        continue;
+                    };
+                    if packets.iter().any(|packet| is_keyframe_request(packet.as_ref())) {
+                        self.events.emit(Event::KeyFrameRequest { sender_id: self.sender_id });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Until negotiation gives the sender a payload type there is nowhere to send, so
+    /// writes made before that are dropped, as a live source's would be.
+    async fn write(&self, write: MediaWrite, payload_type: &mut Option<u8>) {
+        if payload_type.is_none() {
+            *payload_type = match self.rtp_sender.get_parameters().await {
+                Ok(parameters) => parameters
+                    .rtp_parameters
+                    .codecs
+                    .first()
+                    .map(|codec| codec.payload_type),
+                Err(_) => None,
+            };
+        }
+        let Some(payload_type) = *payload_type else {
+            return;
+        };
+        let result = match write {
+            MediaWrite::Sample { data, duration } => {
+                let sample = Sample {
+                    data,
+                    timestamp: Instant::now(),
+                    duration,
+                    packet_timestamp: 0,
+                    prev_dropped_packets: 0,
+                    prev_padding_packets: 0,
+                };
+                self.track
+                    .write_sample(self.ssrc, payload_type, &sample, &[])
+                    .await
+            }
+            MediaWrite::Rtp(mut bytes) => match rtc::rtp::Packet::unmarshal(&mut bytes) {
+                Ok(mut packet) => {
+                    packet.header.ssrc = self.ssrc;
+                    packet.header.payload_type = payload_type;
+                    self.track.write_rtp(packet).await
+                }
+                Err(error) => {
+                    log::debug!("writeRtp: not an RTP packet: {error}");
+                    Ok(())
+                }
+            },
+        };
+        match result {
+            Ok(()) => log::trace!("media write on ssrc {} sent", self.ssrc),
+            Err(error) => log::debug!("media write on ssrc {}: {error}", self.ssrc),
+        }
+    }
+}
+
+/// The track's next RTCP event; until negotiation binds the track there is none, so this
+/// waits a little and yields nothing rather than spinning.
+async fn poll_bound(track: &TrackLocalStaticSample) -> Option<TrackLocalEvent> {
+    match track.poll().await {
+        Some(event) => Some(event),
+        None => {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            None
+        }
+    }
+}
+
+fn is_keyframe_request(packet: &dyn rtc::rtcp::Packet) -> bool {
+    let any = packet.as_any();
+    any.is::<PictureLossIndication>() || any.is::<FullIntraRequest>()
+}
+
+/// A remote track as JS sees it.
+#[derive(Debug)]
+pub struct RemoteTrackInfo {
+    pub id: u32,
+    pub track_id: String,
+    pub stream_ids: Vec<String>,
+    pub kind: String,
+    pub codec: String,
+}
+
+/// Delivers a remote track's packets and frames until it ends.
+pub async fn run_remote_track(id: u32, track: Arc<dyn TrackRemote>, events: EventSink) {
+    let mut assembler: Option<FrameAssembler> = None;
+    while let Some(event) = track.poll().await {
+        match event {
+            TrackRemoteEvent::OnOpen(init) => {
+                let codec = track
+                    .codec(init.ssrc)
+                    .await
+                    .map(|codec| codec.mime_type)
+                    .unwrap_or_default();
+                let kind = track.kind().await.to_string();
+                assembler = FrameAssembler::new(&codec);
+                events.emit(Event::Track(RemoteTrackInfo {
+                    id,
+                    track_id: init.track_id,
+                    stream_ids: init.stream_ids,
+                    kind,
+                    codec: codec_name(&codec),
+                }));
+            }
+            TrackRemoteEvent::OnRtpPacket(packet) => {
+                let frame = assembler.as_mut().and_then(|a| a.push(&packet));
+                if let Ok(bytes) = packet.marshal() {
+                    events.emit(Event::Rtp {
+                        id,
+                        packet: bytes.freeze(),
+                    });
+                }
+                if let Some(frame) = frame {
+                    events.emit(Event::Frame { id, frame });
+                }
+            }
+            TrackRemoteEvent::OnEnded => break,
+            _ => {}
+        }
+    }
+    events.emit(Event::TrackEnded { id });
+}
+
+/// Asks the remote for a keyframe (RTCP PLI) on every stream of the track.
+pub async fn request_key_frame(track: &Arc<dyn TrackRemote>) {
+    for media_ssrc in track.ssrcs().await {
+        let pli = PictureLossIndication {
+            sender_ssrc: 0,
+            media_ssrc,
+        };
+        if let Err(error) = track.write_rtcp(vec![Box::new(pli)]).await {
+            log::debug!("PLI for ssrc {media_ssrc}: {error}");
+        }
+    }
+}
+
+fn codec_name(mime: &str) -> String {
+    mime.rsplit('/').next().unwrap_or(mime).to_ascii_lowercase()
+}
+
+/// A reassembled frame: the depacketized payloads of one RTP timestamp.
+#[derive(Debug)]
+pub struct Frame {
+    pub data: Bytes,
+    pub timestamp: u32,
+    pub keyframe: bool,
+}
+
+enum Codec {
+    Opus,
+    Vp8,
+    Vp9,
+    H264,
+    Av1,
+}
+
+/// Collects packets into frames: consecutive sequence numbers sharing a timestamp, ended by
+/// the marker bit. A frame with a gap is dropped whole (a partial frame is not decodable).
+struct FrameAssembler {
+    codec: Codec,
+    depacketizer: Box<dyn Depacketizer + Send>,
+    timestamp: Option<u32>,
+    next_sequence: u16,
+    parts: BytesMut,
+    broken: bool,
+}
+
+impl FrameAssembler {
+    fn new(mime: &str) -> Option<Self> {
+        let (codec, depacketizer): (Codec, Box<dyn Depacketizer + Send>) =
+            match codec_name(mime).as_str() {
+                "opus" => (Codec::Opus, Box::<OpusPacket>::default()),
+                "vp8" => (Codec::Vp8, Box::<Vp8Packet>::default()),
+                "vp9" => (Codec::Vp9, Box::<Vp9Packet>::default()),
+                "h264" => (Codec::H264, Box::<H264Packet>::default()),
+                "av1" => (Codec::Av1, Box::<Av1Depacketizer>::default()),
+                _ => return None,
+            };
+        Some(Self {
+            codec,
+            depacketizer,
+            timestamp: None,
+            next_sequence: 0,
+            parts: BytesMut::new(),
+            broken: false,
+        })
+    }
+
+    fn push(&mut self, packet: &rtc::rtp::Packet) -> Option<Frame> {
+        let header = &packet.header;
+        if packet.payload.is_empty() {
+            return None; // padding
+        }
+        if self.timestamp != Some(header.timestamp) {
+            self.timestamp = Some(header.timestamp);
+            self.parts.clear();
+            self.broken = false;
+        } else if header.sequence_number != self.next_sequence {
+            self.broken = true;
+        }
+        self.next_sequence = header.sequence_number.wrapping_add(1);
+        match self.depacketizer.depacketize(&packet.payload) {
+            Ok(payload) => self.parts.extend_from_slice(&payload),
+            Err(_) => self.broken = true,
+        }
+        // Audio packets are whole frames; video frames end at the marker.
+        let complete = matches!(self.codec, Codec::Opus) || header.marker;
+        if !complete {
+            return None;
+        }
+        self.timestamp = None;
+        if self.broken || self.parts.is_empty() {
+            return None;
+        }
+        let data = self.parts.split().freeze();
+        Some(Frame {
+            keyframe: is_keyframe(&self.codec, &data),
+            data,
+            timestamp: header.timestamp,
+        })
+    }
+}
+
+fn is_keyframe(codec: &Codec, frame: &[u8]) -> bool {
+    match codec {
+        Codec::Opus => true,
+        // RFC 6386 9.1: bit 0 of the frame tag is 0 for a key frame.
+        Codec::Vp8 => frame.first().is_some_and(|byte| byte & 0x01 == 0),
+        // VP9 uncompressed header: frame_marker(2) profile(2) [reserved] show_existing(1)
+        // frame_type(1), frame_type 0 for a key frame.
+        Codec::Vp9 => frame.first().is_some_and(|&byte| {
+            let profile = ((byte >> 5) & 1) | (((byte >> 4) & 1) << 1);
+            let shift = if profile == 3 { 2 } else { 3 };
+            let show_existing = (byte >> shift) & 1;
+            let frame_type = (byte >> (shift - 1)) & 1;
+            byte >> 6 == 0b10 && show_existing == 0 && frame_type == 0
+        }),
+        // An IDR slice (NAL type 5) among the Annex-B units.
+        Codec::H264 => frame
+            .windows(4)
+            .any(|w| w[..3] == [0, 0, 1] && w[3] & 0x1F == 5),
+        // A sequence header OBU (type 1) opens every AV1 keyframe sent over RTP.
+        Codec::Av1 => frame.first().is_some_and(|byte| (byte >> 3) & 0x0F == 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_map_to_negotiable_codecs() {
+        assert_eq!(codec("VP8").unwrap().0, RtpCodecKind::Video);
+        assert_eq!(codec("opus").unwrap().1.clock_rate, 48_000);
+        assert_eq!(codec("mp3").unwrap_err().code, "ERR_INVALID_ARG_TYPE");
+    }
+
+    #[test]
+    fn keyframes_are_recognised() {
+        assert!(is_keyframe(&Codec::Vp8, &[0x10, 0x02]));
+        assert!(!is_keyframe(&Codec::Vp8, &[0x11, 0x02]));
+        assert!(is_keyframe(&Codec::H264, &[0, 0, 0, 1, 0x67, 0, 0, 0, 1, 0x65]));
+        assert!(!is_keyframe(&Codec::H264, &[0, 0, 0, 1, 0x41]));
+        assert!(is_keyframe(&Codec::Vp9, &[0x82]));
+        assert!(!is_keyframe(&Codec::Vp9, &[0x86]));
+    }
+}
