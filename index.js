@@ -123,7 +123,6 @@ class Peer extends Duplex {
 
     this._senderMap = new Map() // track -> (stream -> sender), as simple-peer keeps it
     this._nextSenderId = 1
-    this._senderById = new Map()
     this._remoteTracks = []
     this._remoteStreams = []
     this._remoteTrackById = new Map() // native id -> MediaStreamTrack
@@ -313,7 +312,6 @@ class Peer extends Duplex {
     sender = { id: this._nextSenderId++, track, codec: track.codec, native: this._native, removed: false }
     submap.set(stream, sender)
     this._senderMap.set(track, submap)
-    this._senderById.set(sender.id, sender)
     this._request(this._native.addTrack(sender.id, track.id, stream.id, track.kind, track.codec))
       .catch(err => this.destroy(errCode(err, err.code || 'ERR_ADD_TRANSCEIVER')))
     track._senders.add(senderHandle(sender))
@@ -633,7 +631,6 @@ class Peer extends Duplex {
       case 'rtp': return this._onRemoteMedia(event.id, 'rtp', event.data)
       case 'frame': return this._onRemoteMedia(event.id, 'frame', Object.assign({ data: event.data }, event.value))
       case 'trackEnded': return this._onRemoteTrackEnded(event.id)
-      case 'keyFrameRequest': return this._onKeyFrameRequest(event.id)
       case 'error': return this.destroy(errCode(new Error(event.message), event.code))
       case 'closed':
         this._native = null
@@ -673,12 +670,6 @@ class Peer extends Duplex {
     if (track) track._end()
   }
 
-  // The remote asked for a keyframe: whoever encodes the local track should send one.
-  _onKeyFrameRequest (senderId) {
-    const sender = this._senderById.get(senderId)
-    if (sender && sender.track && !this.destroyed) sender.track.emit('keyframerequest')
-  }
-
   // Local tracks stop feeding this peer; remote tracks end.
   _releaseMedia () {
     for (const submap of this._senderMap.values()) {
@@ -690,7 +681,6 @@ class Peer extends Duplex {
       }
     }
     this._senderMap.clear()
-    this._senderById.clear()
     for (const track of this._remoteTrackById.values()) track._end()
     this._remoteTrackById.clear()
   }

@@ -3,11 +3,11 @@
 
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
 use napi::bindgen_prelude::{Buffer, Uint32Array};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
 use napi_derive::napi;
-use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::media::{Frame, RemoteTrackInfo};
@@ -57,12 +57,18 @@ pub enum Event {
     /// A remote track's first packet arrived.
     Track(RemoteTrackInfo),
     /// One RTP packet of remote track `id`.
-    Rtp { id: u32, packet: Bytes },
+    Rtp {
+        id: u32,
+        packet: Bytes,
+    },
     /// A frame reassembled from remote track `id`'s packets.
-    Frame { id: u32, frame: Frame },
-    TrackEnded { id: u32 },
-    /// The remote asked local sender `sender_id` for a keyframe.
-    KeyFrameRequest { sender_id: u32 },
+    Frame {
+        id: u32,
+        frame: Frame,
+    },
+    TrackEnded {
+        id: u32,
+    },
     /// The last event of a peer: nothing follows it.
     Closed,
 }
@@ -160,16 +166,13 @@ impl Event {
             Event::Frame { id, frame } => {
                 js.id = Some(id);
                 js.data = Some(frame.data.to_vec().into());
-                js.value = Some(json!({ "timestamp": frame.timestamp, "keyframe": frame.keyframe }));
+                js.value =
+                    Some(json!({ "timestamp": frame.timestamp, "keyframe": frame.keyframe }));
                 "frame"
             }
             Event::TrackEnded { id } => {
                 js.id = Some(id);
                 "trackEnded"
-            }
-            Event::KeyFrameRequest { sender_id } => {
-                js.id = Some(sender_id);
-                "keyFrameRequest"
             }
             Event::Closed => "closed",
         };

@@ -11,10 +11,9 @@ use rtc::media::Sample;
 use rtc::peer_connection::configuration::media_engine::{
     MIME_TYPE_AV1, MIME_TYPE_H264, MIME_TYPE_OPUS, MIME_TYPE_VP8, MIME_TYPE_VP9,
 };
-use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
-use rtc::rtp::codec::{av1::Av1Depacketizer, h264::H264Packet, opus::OpusPacket, vp8::Vp8Packet};
 use rtc::rtp::codec::vp9::Vp9Packet;
+use rtc::rtp::codec::{av1::Av1Depacketizer, h264::H264Packet, opus::OpusPacket, vp8::Vp8Packet};
 use rtc::rtp::packetizer::Depacketizer;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
@@ -22,7 +21,7 @@ use rtc::rtp_transceiver::rtp_sender::{
 use rtc::shared::marshal::{Marshal, Unmarshal};
 use tokio::sync::mpsc;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
-use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
+use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::media_stream::MediaStreamTrack;
 use webrtc::peer_connection::PeerConnection;
@@ -95,13 +94,10 @@ pub struct TrackSpec {
     pub codec: String,
 }
 
-/// Adds a local track to the connection. `sender_id` tags the keyframe requests the
-/// remote sends back for it.
+/// Adds a local track to the connection.
 pub async fn add_track(
     connection: &dyn PeerConnection,
     spec: TrackSpec,
-    sender_id: u32,
-    events: EventSink,
 ) -> Result<LocalSender, NativeError> {
     let (kind, codec) = codec(&spec.codec)?;
     if kind.to_string() != spec.kind {
@@ -138,8 +134,6 @@ pub async fn add_track(
         track,
         rtp_sender: rtp_sender.clone(),
         ssrc,
-        sender_id,
-        events,
     };
     crate::runtime::spawn(sender.run(queue));
     Ok(LocalSender { writes, rtp_sender })
@@ -149,30 +143,14 @@ struct SenderTask {
     track: Arc<TrackLocalStaticSample>,
     rtp_sender: Arc<dyn RtpSender>,
     ssrc: u32,
-    sender_id: u32,
-    events: EventSink,
 }
 
 impl SenderTask {
-    /// Sends what JS wrote, in order, and reports the remote's keyframe requests (PLI,
-    /// FIR), until the sender is removed or the peer closes.
+    /// Sends what JS wrote, in order, until the sender is removed or the peer closes.
     async fn run(self, mut queue: mpsc::UnboundedReceiver<MediaWrite>) {
         let mut payload_type = None;
-        loop {
-            tokio::select! {
-                write = queue.recv() => match write {
-                    Some(write) => self.write(write, &mut payload_type).await,
-                    None => break,
-                },
-                event = poll_bound(&self.track) => {
-                    let Some(TrackLocalEvent::OnRtcpPacket(packets)) = event else {
-                        continue;
-                    };
-                    if packets.iter().any(|packet| is_keyframe_request(packet.as_ref())) {
-                        self.events.emit(Event::KeyFrameRequest { sender_id: self.sender_id });
-                    }
-                }
-            }
+        while let Some(write) = queue.recv().await {
+            self.write(write, &mut payload_type).await;
         }
     }
 
@@ -223,23 +201,6 @@ impl SenderTask {
             Err(error) => log::debug!("media write on ssrc {}: {error}", self.ssrc),
         }
     }
-}
-
-/// The track's next RTCP event; until negotiation binds the track there is none, so this
-/// waits a little and yields nothing rather than spinning.
-async fn poll_bound(track: &TrackLocalStaticSample) -> Option<TrackLocalEvent> {
-    match track.poll().await {
-        Some(event) => Some(event),
-        None => {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            None
-        }
-    }
-}
-
-fn is_keyframe_request(packet: &dyn rtc::rtcp::Packet) -> bool {
-    let any = packet.as_any();
-    any.is::<PictureLossIndication>() || any.is::<FullIntraRequest>()
 }
 
 /// A remote track as JS sees it.
@@ -430,7 +391,10 @@ mod tests {
     fn keyframes_are_recognised() {
         assert!(is_keyframe(&Codec::Vp8, &[0x10, 0x02]));
         assert!(!is_keyframe(&Codec::Vp8, &[0x11, 0x02]));
-        assert!(is_keyframe(&Codec::H264, &[0, 0, 0, 1, 0x67, 0, 0, 0, 1, 0x65]));
+        assert!(is_keyframe(
+            &Codec::H264,
+            &[0, 0, 0, 1, 0x67, 0, 0, 0, 1, 0x65]
+        ));
         assert!(!is_keyframe(&Codec::H264, &[0, 0, 0, 1, 0x41]));
         assert!(is_keyframe(&Codec::Vp9, &[0x82]));
         assert!(!is_keyframe(&Codec::Vp9, &[0x86]));

@@ -32,7 +32,9 @@ impl NativeMediaReader {
     #[napi(constructor, catch_unwind)]
     pub fn new(path: String, fps: Option<f64>) -> napi::Result<Self> {
         let bytes = std::fs::read(&path).map_err(|err| invalid(format!("{path}: {err}")))?;
-        let fps = fps.filter(|fps| fps.is_finite() && *fps > 0.0).unwrap_or(30.0);
+        let fps = fps
+            .filter(|fps| fps.is_finite() && *fps > 0.0)
+            .unwrap_or(30.0);
         let (codec, samples) =
             parse(&bytes, fps).map_err(|message| invalid(format!("{path}: {message}")))?;
         Ok(Self {
@@ -118,9 +120,52 @@ fn ivf(bytes: &[u8]) -> Result<(&'static str, Samples), String> {
             _ => last_duration,
         };
         last_duration = duration;
-        samples.push((std::mem::take(&mut frames[index].0), duration));
+        let frame = std::mem::take(&mut frames[index].0);
+        let frame = if codec == "av1" {
+            without_temporal_delimiters(frame)
+        } else {
+            frame
+        };
+        samples.push((frame, duration));
     }
     Ok((codec, samples))
+}
+
+/// An AV1 temporal unit without its temporal delimiter OBUs, which RTP does not carry
+/// (RFC 9628 / AV1 RTP spec 5): the sample then equals the frame the receiver rebuilds.
+fn without_temporal_delimiters(unit: Vec<u8>) -> Vec<u8> {
+    const TEMPORAL_DELIMITER: u8 = 2;
+    let mut kept = Vec::with_capacity(unit.len());
+    let mut at = 0;
+    while at < unit.len() {
+        let header = unit[at];
+        let has_extension = header & 0x04 != 0;
+        let has_size = header & 0x02 != 0;
+        if !has_size {
+            kept.extend_from_slice(&unit[at..]); // the rest is one OBU: keep it as it is
+            break;
+        }
+        let mut cursor = at + 1 + usize::from(has_extension);
+        let mut size = 0usize;
+        let mut shift = 0;
+        loop {
+            let Some(&byte) = unit.get(cursor) else {
+                return unit; // malformed: leave the sample untouched
+            };
+            size |= usize::from(byte & 0x7F) << shift;
+            cursor += 1;
+            shift += 7;
+            if byte & 0x80 == 0 || shift > 56 {
+                break;
+            }
+        }
+        let end = (cursor + size).min(unit.len());
+        if (header >> 3) & 0x0F != TEMPORAL_DELIMITER {
+            kept.extend_from_slice(&unit[at..end]);
+        }
+        at = end;
+    }
+    kept
 }
 
 /// NAL units with their start codes removed.
@@ -245,7 +290,9 @@ mod tests {
             let (found, samples) = parse(&fixture(name), 30.0).unwrap();
             assert_eq!(found, codec);
             assert_eq!(samples.len(), 30, "{name}");
-            assert!(samples.iter().all(|(_, ms)| (*ms - 1000.0 / 15.0).abs() < 0.01));
+            assert!(samples
+                .iter()
+                .all(|(_, ms)| (*ms - 1000.0 / 15.0).abs() < 0.01));
         }
         let first_vp8 = &parse(&fixture("vp8.ivf"), 30.0).unwrap().1[0].0;
         assert_eq!(first_vp8[0] & 1, 0, "a VP8 file starts with a keyframe");
@@ -257,8 +304,14 @@ mod tests {
         assert_eq!(codec, "h264");
         assert_eq!(samples.len(), 30);
         // The first access unit carries SPS (7) and PPS (8) before its IDR picture (5).
-        let types: Vec<u8> = nal_units(&samples[0].0).iter().map(|n| n[0] & 0x1F).collect();
-        assert!(types.starts_with(&[7, 8]) && types.ends_with(&[5]), "{types:?}");
+        let types: Vec<u8> = nal_units(&samples[0].0)
+            .iter()
+            .map(|n| n[0] & 0x1F)
+            .collect();
+        assert!(
+            types.starts_with(&[7, 8]) && types.ends_with(&[5]),
+            "{types:?}"
+        );
     }
 
     #[test]

@@ -2,10 +2,10 @@
 //! runtime. JS calls return at once; results and events come back through the peer's
 //! event sink. Requests run one at a time in the order JS made them, as in a browser.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use std::time::Instant;
@@ -573,8 +573,7 @@ async fn perform(
         }
         Request::SelectedCandidatePair => Ok(selected_candidate_pair(connection, shared).await),
         Request::AddTrack { sender_id, spec } => {
-            let sender =
-                media::add_track(connection, spec, sender_id, shared.events.clone()).await?;
+            let sender = media::add_track(connection, spec).await?;
             lock(&shared.senders).insert(sender_id, sender);
             Ok(Value::Null)
         }
@@ -598,13 +597,25 @@ async fn perform(
                     ))
                 }
             };
-            let init = direction.map(|direction| RTCRtpTransceiverInit {
-                direction: RTCRtpTransceiverDirection::from(direction.as_str()),
+            // Created from a kind alone, a transceiver has no track to send, and webrtc
+            // refuses a sending direction without one: it receives until a track is added.
+            let direction = match direction.as_deref().unwrap_or("sendrecv") {
+                "sendrecv" | "recvonly" => RTCRtpTransceiverDirection::Recvonly,
+                "sendonly" | "inactive" => RTCRtpTransceiverDirection::Inactive,
+                other => {
+                    return Err(NativeError::new(
+                        "ERR_ADD_TRANSCEIVER",
+                        format!("invalid transceiver direction {other:?}"),
+                    ))
+                }
+            };
+            let init = RTCRtpTransceiverInit {
+                direction,
                 streams: vec![],
                 send_encodings: vec![],
-            });
+            };
             connection
-                .add_transceiver_from_kind(kind, init)
+                .add_transceiver_from_kind(kind, Some(init))
                 .await
                 .map_err(coded("ERR_ADD_TRANSCEIVER"))?;
             Ok(Value::Null)
@@ -722,7 +733,10 @@ impl PeerConnectionEventHandler for Handler {
     }
 
     async fn on_track(&self, track: Arc<dyn TrackRemote>) {
-        let id = self.shared.next_remote_track.fetch_add(1, Ordering::Relaxed);
+        let id = self
+            .shared
+            .next_remote_track
+            .fetch_add(1, Ordering::Relaxed);
         lock(&self.shared.remote_tracks).insert(id, track.clone());
         let shared = self.shared.clone();
         runtime::spawn(async move {
