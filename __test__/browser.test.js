@@ -3,7 +3,7 @@
 // default mDNS hiding of host candidates on. Needs /usr/bin/chromium (CI installs it).
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { Peer, LOCAL, waitFor, withTimeout, destroyAll, drain } = require('./helpers')
+const { Peer, LOCAL, waitFor, withTimeout, until, destroyAll, drain } = require('./helpers')
 const harness = require('./browser/harness')
 
 const skip = harness.chromiumAvailable()
@@ -149,4 +149,81 @@ test('malformed signals relayed from the page give a coded error in Node', { ski
     assert.equal((await waitFor(pair.node, 'error', 20000)).code, code)
     await finish(pair)
   }
+})
+
+// Media: Node streams encoded files to the page; the page streams its canvas to Node.
+const { MediaStream, MediaStreamTrack, readMediaFile } = Peer
+const MEDIA = require('path').join(__dirname, 'fixtures', 'media')
+
+async function pageStats (page, until, what, ms = 20000) {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const stats = await page.evaluate(() => window.browserPeer.mediaStats())
+    if (until(stats)) return stats
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(stats)}`)
+    await new Promise(resolve => setTimeout(resolve, 250))
+  }
+}
+
+async function play (track, file, seconds) {
+  const deadline = Date.now() + seconds * 1000
+  while (Date.now() < deadline) {
+    for await (const sample of readMediaFile(require('path').join(MEDIA, file), { realtime: true, fps: 15 })) {
+      track.writeSample(sample.data, { duration: sample.duration })
+      if (Date.now() > deadline) return
+    }
+  }
+}
+
+test('a VP8 file and an Opus file sent from Node play in the page', { skip, timeout: 60000 }, async () => {
+  const video = new MediaStreamTrack({ kind: 'video', codec: 'vp8' })
+  const audio = new MediaStreamTrack({ kind: 'audio', codec: 'opus' })
+  const pair = await browserPair({ nodeOpts: { initiator: true, stream: new MediaStream([video, audio]) } })
+  await connected(pair)
+  await Promise.all([play(video, 'vp8.ivf', 4), play(audio, 'opus.ogg', 4)])
+  const stats = await pageStats(pair.page, s => s.inbound.video && s.inbound.video.framesDecoded > 10 &&
+    s.inbound.audio && s.inbound.audio.totalSamplesReceived > 0, 'decoded frames and audio samples')
+  assert.ok(stats.inbound.video.framesDecoded > 10, `framesDecoded ${stats.inbound.video.framesDecoded}`)
+  assert.equal(stats.inbound.video.frameWidth, 160)
+  assert.ok(stats.inbound.audio.packetsReceived > 50, `audio packets ${stats.inbound.audio.packetsReceived}`)
+  assert.ok(stats.inbound.audio.totalSamplesReceived > 48000, `audio samples ${stats.inbound.audio.totalSamplesReceived}`)
+  await finish(pair)
+})
+
+test('the page\'s canvas.captureStream() arrives in Node as RTP and decodable keyframes; PLI gets a new one', { skip, timeout: 60000 }, async () => {
+  const pair = await browserPair({ browserOpts: { initiator: true, canvas: true } })
+  const tracks = []
+  pair.node.on('track', track => tracks.push(track))
+  await connected(pair)
+  assert.ok(await until(() => tracks.length === 1, 20000), 'a track event')
+  const [track] = tracks
+  assert.equal(track.kind, 'video')
+  const packets = []
+  const frames = []
+  track.on('rtp', packet => packets.push(packet))
+  track.on('frame', frame => frames.push(frame))
+  assert.ok(await until(() => frames.filter(f => f.keyframe).length > 0 && packets.length > 60, 20000),
+    `keyframe and packets (${frames.length} frames, ${packets.length} packets)`)
+
+  // Once the stream is steady, each packet's sequence number is the last one plus one
+  // (the first packets may be repeated while Chromium's sender starts up).
+  const ssrc = packets[packets.length - 1].readUInt32BE(8)
+  const sequence = packets.filter(p => p.readUInt32BE(8) === ssrc).map(p => p.readUInt16BE(2)).slice(-40)
+  const steps = sequence.slice(1).map((n, i) => (n - sequence[i] + 0x10000) & 0xffff)
+  assert.ok(steps.every(step => step === 1), `sequence steps ${steps}`)
+
+  // A decodable VP8 keyframe: start code 9d 01 2a, then the canvas's 160x120.
+  const keyframe = frames.find(f => f.keyframe)
+  assert.equal(track.codec, 'vp8')
+  assert.deepEqual([...keyframe.data.subarray(3, 6)], [0x9d, 0x01, 0x2a])
+  assert.equal(keyframe.data.readUInt16LE(6) & 0x3fff, 160)
+  assert.equal(keyframe.data.readUInt16LE(8) & 0x3fff, 120)
+
+  // requestKeyFrame() sends a PLI: the page counts it and answers with a new keyframe.
+  const before = await pair.page.evaluate(() => window.browserPeer.mediaStats())
+  const keyframesBefore = frames.filter(f => f.keyframe).length
+  assert.equal(track.requestKeyFrame(), true)
+  await pageStats(pair.page, s => s.outbound.video.pliCount > (before.outbound.video.pliCount || 0), 'the PLI')
+  assert.ok(await until(() => frames.filter(f => f.keyframe).length > keyframesBefore, 10000), 'a keyframe after the PLI')
+  await finish(pair)
 })
