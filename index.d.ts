@@ -1,5 +1,6 @@
 /// <reference types="node" />
-import { Duplex, DuplexOptions } from 'stream'
+import { EventEmitter } from 'events'
+import { Duplex, DuplexOptions, Readable } from 'stream'
 
 declare namespace Peer {
   type SignalData =
@@ -58,8 +59,8 @@ declare namespace Peer {
     offerOptions?: { iceRestart?: boolean, [key: string]: unknown }
     answerOptions?: object
     sdpTransform?: (this: Peer, sdp: string) => string
-    stream?: unknown
-    streams?: unknown[]
+    stream?: Peer.MediaStream
+    streams?: Peer.MediaStream[]
     trickle?: boolean
     allowHalfTrickle?: boolean
     /** Accepted for compatibility and ignored: WebRTC is built in. */
@@ -83,6 +84,70 @@ declare namespace Peer {
   }
 
   type SendData = string | Buffer | ArrayBuffer | ArrayBufferView
+
+  type Codec = 'opus' | 'vp8' | 'vp9' | 'h264' | 'av1'
+
+  /** A reassembled frame of a remote track (RTP timestamp; keyframe as the codec marks it). */
+  interface Frame {
+    data: Buffer
+    timestamp: number
+    keyframe: boolean
+  }
+
+  /** Encoded media: local tracks are fed with samples or RTP, remote ones emit both. */
+  class MediaStreamTrack extends EventEmitter {
+    constructor (init: { kind: 'audio' | 'video', codec?: Codec, id?: string, label?: string })
+    readonly id: string
+    readonly kind: 'audio' | 'video'
+    /** The track's codec; for a remote track, the negotiated one. */
+    codec: string
+    label: string
+    enabled: boolean
+    muted: boolean
+    readyState: 'live' | 'ended'
+    /** True for tracks that arrived from a peer. */
+    readonly remote: boolean
+    /** Sends one encoded frame lasting `duration` ms; false when no peer took it. */
+    writeSample (data: Buffer | ArrayBufferView | ArrayBuffer, options?: { duration?: number }): boolean
+    /** Sends a ready RTP packet (SSRC and payload type are the sender's own). */
+    writeRtp (packet: Buffer | ArrayBufferView | ArrayBuffer): boolean
+    /** Remote video tracks: asks the sender for a keyframe (RTCP PLI). */
+    requestKeyFrame (): boolean
+    stop (): void
+    clone (): MediaStreamTrack
+    /** Remote tracks: frames, or RTP packets with `{ rtp: true }`, as an object-mode Readable. */
+    createReadStream (options?: { rtp?: boolean }): Readable
+    [Symbol.asyncIterator] (): AsyncIterator<Frame>
+    on (event: 'frame', listener: (frame: Frame) => void): this
+    on (event: 'rtp', listener: (packet: Buffer) => void): this
+    on (event: 'ended', listener: () => void): this
+    on (event: string | symbol, listener: (...args: any[]) => void): this
+  }
+
+  class MediaStream extends EventEmitter {
+    constructor (tracks?: MediaStream | MediaStreamTrack[], id?: string)
+    readonly id: string
+    readonly active: boolean
+    getTracks (): MediaStreamTrack[]
+    getAudioTracks (): MediaStreamTrack[]
+    getVideoTracks (): MediaStreamTrack[]
+    getTrackById (id: string): MediaStreamTrack | null
+    addTrack (track: MediaStreamTrack): void
+    removeTrack (track: MediaStreamTrack): void
+    clone (): MediaStream
+  }
+
+  interface MediaSample {
+    data: Buffer
+    /** Milliseconds. */
+    duration: number
+  }
+
+  /**
+   * The samples of an IVF (VP8, VP9, AV1), H264 Annex-B or Ogg Opus file. With `realtime`
+   * they come at the pace they play; `fps` times H264 files (default 30).
+   */
+  function readMediaFile (path: string, options?: { realtime?: boolean, fps?: number }): AsyncIterable<MediaSample> & { codec: Codec }
 
   /** The names code written against @types/simple-peer uses. */
   type Instance = Peer
@@ -113,7 +178,12 @@ declare class Peer extends Duplex {
   signal (data: string | Peer.SignalData): void
   send (data: Peer.SendData): void
   negotiate (): void
-  addTransceiver (kind: string, init?: object): void
+  addTransceiver (kind: 'audio' | 'video', init?: { direction?: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive' }): void
+  addStream (stream: Peer.MediaStream): void
+  removeStream (stream: Peer.MediaStream): void
+  addTrack (track: Peer.MediaStreamTrack, stream: Peer.MediaStream): void
+  removeTrack (track: Peer.MediaStreamTrack, stream: Peer.MediaStream): void
+  replaceTrack (oldTrack: Peer.MediaStreamTrack, newTrack: Peer.MediaStreamTrack | null, stream: Peer.MediaStream): void
   destroy (err?: Error): this
   getStats (cb: (err: Error | null, reports?: Array<{ id: string, type: string, [key: string]: unknown }>) => void): void
   address (): { port: number | undefined, family: string | undefined, address: string | undefined }
@@ -124,6 +194,8 @@ declare class Peer extends Duplex {
   on (event: 'error', listener: (err: Peer.PeerError) => void): this
   on (event: 'iceStateChange', listener: (iceConnectionState: string, iceGatheringState: string) => void): this
   on (event: 'signalingStateChange', listener: (signalingState: string) => void): this
+  on (event: 'track', listener: (track: Peer.MediaStreamTrack, stream: Peer.MediaStream) => void): this
+  on (event: 'stream', listener: (stream: Peer.MediaStream) => void): this
   on (event: string | symbol, listener: (...args: any[]) => void): this
 }
 

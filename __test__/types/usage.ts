@@ -109,3 +109,33 @@ const same: SimplePeer.Instance = peer.destroy(new Error('done'))
 other.destroy()
 
 export { duplex, factory, support, readonlyState, lifecycle, remote, local, address, same }
+
+// Media, the simple-peer way, with Node's encoded tracks.
+const video = new SimplePeer.MediaStreamTrack({ kind: 'video', codec: 'vp8' })
+const audio = new SimplePeer.MediaStreamTrack({ kind: 'audio' })
+const camera = new SimplePeer.MediaStream([video, audio])
+const withMedia = new SimplePeer({ initiator: true, stream: camera, streams: [camera] })
+withMedia.addStream(camera)
+withMedia.removeStream(camera)
+withMedia.addTrack(video, camera)
+withMedia.replaceTrack(video, video.clone(), camera)
+withMedia.replaceTrack(video, null, camera)
+withMedia.removeTrack(video, camera)
+withMedia.addTransceiver('audio', { direction: 'recvonly' })
+withMedia.on('stream', (stream: SimplePeer.MediaStream) => console.log(stream.id, stream.active, stream.getVideoTracks().length))
+withMedia.on('track', async (track: SimplePeer.MediaStreamTrack, stream: SimplePeer.MediaStream) => {
+  track.on('rtp', (packet: Buffer) => console.log(packet.readUInt16BE(2)))
+  track.on('frame', (frame: SimplePeer.Frame) => console.log(frame.keyframe, frame.timestamp))
+  track.requestKeyFrame()
+  track.createReadStream({ rtp: true }).on('data', (packet: Buffer) => console.log(packet.length))
+  for await (const frame of track) console.log(frame.data.length, stream.id)
+})
+async function streamFile (): Promise<void> {
+  const file = SimplePeer.readMediaFile('clip.ivf', { realtime: true })
+  const codec: SimplePeer.Codec = file.codec
+  for await (const sample of file) video.writeSample(sample.data, { duration: sample.duration })
+  audio.writeRtp(Buffer.alloc(12))
+  console.log(codec, video.readyState, video.enabled, video.remote, video.kind, video.id, video.label, video.muted)
+  video.stop()
+}
+export { streamFile }
