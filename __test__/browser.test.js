@@ -20,8 +20,19 @@ test.after(async () => {
   if (session) await session.close()
 })
 
+// Node peers of the current test: destroyed after it even when it fails, so a failure
+// cannot leave a live peer holding the process open.
+const nodePeers = []
+test.afterEach(async () => {
+  await destroyAll(...nodePeers.splice(0).filter(peer => !peer.destroyed))
+})
+
 function browserPair ({ nodeOpts = {}, ...rest } = {}) {
-  return harness.browserPair(session, () => new Peer(Object.assign({ config: LOCAL }, nodeOpts)), rest)
+  return harness.browserPair(session, () => {
+    const peer = new Peer(Object.assign({ config: LOCAL }, nodeOpts))
+    nodePeers.push(peer)
+    return peer
+  }, rest)
 }
 
 async function connected ({ node, browser }) {

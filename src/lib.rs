@@ -19,9 +19,13 @@ pub use events::JsEvent;
 pub use peer::NativePeer;
 
 /// The fuzz target's entry point (fuzz/fuzz_targets/signal.rs); not part of the JS API.
+/// Every parser of bytes we do not control: signalling from the remote, datagrams on the
+/// shared UDP port, media files.
 #[doc(hidden)]
-pub fn fuzz_signalling_input(data: &[u8]) {
+pub fn fuzz_untrusted_input(data: &[u8]) {
     signal::parse_untrusted(data);
+    let _ = mux::stun_recipient_ufrag(data);
+    let _ = media_file::parse(data, 30.0);
 }
 
 #[napi_derive::module_init]

@@ -134,6 +134,7 @@ pub async fn add_track(
         track,
         rtp_sender: rtp_sender.clone(),
         ssrc,
+        sequence: SequenceRewriter::default(),
     };
     crate::runtime::spawn(sender.run(queue));
     Ok(LocalSender { writes, rtp_sender })
@@ -143,11 +144,47 @@ struct SenderTask {
     track: Arc<TrackLocalStaticSample>,
     rtp_sender: Arc<dyn RtpSender>,
     ssrc: u32,
+    sequence: SequenceRewriter,
+}
+
+/// Sequence numbers for forwarded RTP: one continuous series on our SSRC, whatever the
+/// sources. Gaps and reordering within a source carry over (so the receiver's NACK and
+/// jitter handling still see them); a jump, as when the source changes, continues from
+/// the last number sent, or SRTP's replay check would discard the new source's packets.
+#[derive(Default)]
+struct SequenceRewriter {
+    last: Option<(u16, u16)>, // (last in, last out)
+}
+
+impl SequenceRewriter {
+    const MAX_GAP: i16 = 1000;
+
+    fn map(&mut self, incoming: u16) -> u16 {
+        let outgoing = match self.last {
+            None => incoming,
+            Some((last_in, last_out)) => {
+                let delta = incoming.wrapping_sub(last_in) as i16;
+                let delta = if delta.unsigned_abs() > Self::MAX_GAP as u16 {
+                    1
+                } else {
+                    delta
+                };
+                last_out.wrapping_add(delta as u16)
+            }
+        };
+        if self
+            .last
+            .is_none_or(|(last_in, _)| (incoming.wrapping_sub(last_in) as i16) > 0)
+        {
+            self.last = Some((incoming, outgoing));
+        }
+        outgoing
+    }
 }
 
 impl SenderTask {
     /// Sends what JS wrote, in order, until the sender is removed or the peer closes.
-    async fn run(self, mut queue: mpsc::UnboundedReceiver<MediaWrite>) {
+    async fn run(mut self, mut queue: mpsc::UnboundedReceiver<MediaWrite>) {
         let mut payload_type = None;
         while let Some(write) = queue.recv().await {
             self.write(write, &mut payload_type).await;
@@ -156,7 +193,7 @@ impl SenderTask {
 
     /// Until negotiation gives the sender a payload type there is nowhere to send, so
     /// writes made before that are dropped, as a live source's would be.
-    async fn write(&self, write: MediaWrite, payload_type: &mut Option<u8>) {
+    async fn write(&mut self, write: MediaWrite, payload_type: &mut Option<u8>) {
         if payload_type.is_none() {
             *payload_type = match self.rtp_sender.get_parameters().await {
                 Ok(parameters) => parameters
@@ -188,6 +225,8 @@ impl SenderTask {
                 Ok(mut packet) => {
                     packet.header.ssrc = self.ssrc;
                     packet.header.payload_type = payload_type;
+                    packet.header.sequence_number =
+                        self.sequence.map(packet.header.sequence_number);
                     self.track.write_rtp(packet).await
                 }
                 Err(error) => {
@@ -385,6 +424,20 @@ mod tests {
         assert_eq!(codec("VP8").unwrap().0, RtpCodecKind::Video);
         assert_eq!(codec("opus").unwrap().1.clock_rate, 48_000);
         assert_eq!(codec("mp3").unwrap_err().code, "ERR_INVALID_ARG_TYPE");
+    }
+
+    #[test]
+    fn forwarded_sequence_numbers_stay_continuous_across_sources() {
+        let mut rewriter = SequenceRewriter::default();
+        let first: Vec<u16> = [65534, 65535, 0, 2, 1].map(|n| rewriter.map(n)).to_vec();
+        assert_eq!(
+            first,
+            vec![65534, 65535, 0, 2, 1],
+            "wraps, gaps and reorders carry over"
+        );
+        // A new source far away in sequence space continues right after the last one.
+        assert_eq!(rewriter.map(30_000), 3);
+        assert_eq!(rewriter.map(30_001), 4);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 #![no_main]
-//! Signalling input as a remote (or a hostile signalling server) can send it.
+//! Untrusted input: signalling from a remote (or a hostile signalling server), datagrams on
+//! the shared UDP port, media files.
 
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    simple_peer_native::fuzz_signalling_input(data);
+    simple_peer_native::fuzz_untrusted_input(data);
 });
