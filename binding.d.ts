@@ -128,6 +128,11 @@ export interface PeerOptions {
   nat1to1Ips?: Array<string>
   /** Also gather loopback candidates when binding a wildcard address. */
   includeLoopback?: boolean
+  /**
+   * The largest data-channel message, in bytes (default and maximum 256 KiB). webrtc
+   * keeps a zero-filled buffer of this size per peer.
+   */
+  maxMessageSize?: number
 }
 
 export interface PortRange {

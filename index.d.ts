@@ -45,6 +45,8 @@ declare namespace Peer {
     nat1to1Ips?: string[]
     /** Also offer loopback candidates (127.0.0.1) when binding every interface. */
     includeLoopback?: boolean
+    /** Largest data-channel message in bytes, 16 KiB to 256 KiB (default); smaller saves memory. */
+    maxMessageSize?: number
     /** ICE consent timers, in milliseconds. */
     iceDisconnectedTimeout?: number
     iceFailedTimeout?: number

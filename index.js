@@ -11,8 +11,10 @@ const ICECOMPLETE_TIMEOUT = 5 * 1000
 // well, and webrtc's receive queues are bounded in messages (~512), so it also bounds what
 // a slow reader's side holds (~8 MiB plus SCTP's 1 MiB window).
 const STREAM_MESSAGE_SIZE = 16 * 1024
-// The largest single message send() accepts (what Chromium accepts too).
+// The largest single message send() accepts by default (what Chromium accepts too).
 const MAX_MESSAGE_SIZE = 256 * 1024
+// The smallest opts.native.maxMessageSize: a stream message must fit.
+const MIN_MESSAGE_SIZE = 16 * 1024
 // How long to keep looking for the selected candidate pair before connecting without it.
 const CANDIDATE_PAIR_ATTEMPTS = 50
 
@@ -115,6 +117,11 @@ class Peer extends Duplex {
     this._firstNegotiation = true
     this._batchedNegotiation = false
     this._queuedNegotiation = false
+
+    const { maxMessageSize } = opts.native || {}
+    this._maxMessageSize = Number.isInteger(maxMessageSize)
+      ? Math.min(Math.max(maxMessageSize, MIN_MESSAGE_SIZE), MAX_MESSAGE_SIZE)
+      : MAX_MESSAGE_SIZE
 
     this._cb = null
     this._unacknowledged = 0
@@ -243,14 +250,14 @@ class Peer extends Duplex {
   // Queues one message; returns whether the native queue has room for more.
   _send (chunk) {
     if (typeof chunk === 'string') {
-      if (Buffer.byteLength(chunk) > MAX_MESSAGE_SIZE) throw tooLarge(Buffer.byteLength(chunk))
+      if (Buffer.byteLength(chunk) > this._maxMessageSize) throw tooLarge(Buffer.byteLength(chunk), this._maxMessageSize)
       return this._native.sendText(chunk)
     }
     const buffer = toBuffer(chunk)
     if (buffer === null) {
       throw errCode(new TypeError('send() takes a string, Buffer, TypedArray, DataView or ArrayBuffer'), 'ERR_INVALID_ARG_TYPE')
     }
-    if (buffer.length > MAX_MESSAGE_SIZE) throw tooLarge(buffer.length)
+    if (buffer.length > this._maxMessageSize) throw tooLarge(buffer.length, this._maxMessageSize)
     return this._native.send(buffer)
   }
 
@@ -814,6 +821,7 @@ class Peer extends Duplex {
       udpMuxPort: native.udpMuxPort,
       nat1to1Ips: native.nat1to1Ips,
       includeLoopback: native.includeLoopback,
+      maxMessageSize: this._maxMessageSize,
       iceDisconnectedTimeout: native.iceDisconnectedTimeout,
       iceFailedTimeout: native.iceFailedTimeout,
       iceKeepaliveInterval: native.iceKeepaliveInterval
@@ -851,8 +859,8 @@ class Peer extends Duplex {
   }
 }
 
-function tooLarge (size) {
-  return errCode(new RangeError(`message of ${size} bytes exceeds the ${MAX_MESSAGE_SIZE}-byte limit`), 'ERR_DATA_CHANNEL')
+function tooLarge (size, limit) {
+  return errCode(new RangeError(`message of ${size} bytes exceeds the ${limit}-byte limit`), 'ERR_DATA_CHANNEL')
 }
 
 function normalizeIceServers (servers) {

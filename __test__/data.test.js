@@ -212,6 +212,17 @@ test('send() refuses what it cannot send, with errors simple-peer users can bran
   await destroyAll(a, b)
 })
 
+test('native.maxMessageSize lowers the send() limit (and the memory webrtc keeps for it)', async () => {
+  const native = { maxMessageSize: 64 * 1024 }
+  const { a, b } = await connectedPair({ native }, { native })
+  assert.throws(() => a.send(Buffer.alloc(64 * 1024 + 1)), err => err instanceof RangeError && err.code === 'ERR_DATA_CHANNEL')
+  const largest = Buffer.alloc(64 * 1024, 7)
+  const received = waitFor(b, 'data')
+  a.send(largest)
+  assert.deepEqual(await received, largest)
+  await destroyAll(a, b)
+})
+
 test('a wrong type written in objectMode destroys the stream with ERR_DATA_CHANNEL', async () => {
   const { a, b } = await connectedPair({ objectMode: true })
   const error = waitFor(a, 'error')

@@ -57,6 +57,9 @@ pub struct PeerOptions {
     pub nat1to1_ips: Option<Vec<String>>,
     /// Also gather loopback candidates when binding a wildcard address.
     pub include_loopback: Option<bool>,
+    /// The largest data-channel message, in bytes (default and maximum 256 KiB). webrtc
+    /// keeps a zero-filled buffer of this size per peer.
+    pub max_message_size: Option<u32>,
 }
 
 #[napi(object)]
@@ -69,6 +72,8 @@ pub struct PortRange {
 const ICE_CHECK_INTERVAL: Duration = Duration::from_millis(25);
 const ICE_MAX_BINDING_REQUESTS: u16 = 56;
 const DEFAULT_BIND_ADDRESSES: [&str; 1] = ["0.0.0.0:0"];
+/// Below this, simple-peer's 16 KiB stream messages would not fit.
+const MIN_MESSAGE_SIZE: u32 = 16 * 1024;
 
 impl PeerOptions {
     pub fn rtc_configuration(&self) -> Result<RTCConfiguration, NativeError> {
@@ -101,7 +106,7 @@ impl PeerOptions {
         let millis = |value: Option<u32>| value.map(|ms| Duration::from_millis(u64::from(ms)));
         SettingEngineBuilder::new()
             // Browsers accept 256 KiB messages; the 64 KiB default would refuse them.
-            .with_sctp_max_message_size(SctpMaxMessageSize::Unbounded)
+            .with_sctp_max_message_size(self.sctp_max_message_size())
             // A peer-reflexive pair is learnt when the remote's check beats its trickled
             // candidate (always, with browsers hiding host addresses behind mDNS); waiting
             // the default second for a better one only delays every such connect.
@@ -116,6 +121,15 @@ impl PeerOptions {
                 millis(self.ice_keepalive_interval),
             )
             .build()
+    }
+
+    fn sctp_max_message_size(&self) -> SctpMaxMessageSize {
+        match self.max_message_size {
+            Some(bytes) if bytes < SctpMaxMessageSize::MAX_MESSAGE_SIZE => {
+                SctpMaxMessageSize::Bounded(bytes.max(MIN_MESSAGE_SIZE))
+            }
+            _ => SctpMaxMessageSize::Unbounded,
+        }
     }
 
     pub fn bind_addresses(&self) -> Vec<String> {

@@ -26,6 +26,7 @@ const options: SimplePeer.Options = {
     udpMuxPort: 3478,
     nat1to1Ips: ['203.0.113.9', '198.51.100.2/10.0.0.5'],
     includeLoopback: true,
+    maxMessageSize: 65536,
     iceDisconnectedTimeout: 5000,
     iceFailedTimeout: 25000,
     iceKeepaliveInterval: 2000
