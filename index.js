@@ -50,9 +50,9 @@ function checkStream (stream) {
   }
 }
 
-// What a local track writes through: the peer's native handle and the sender's id there.
-function senderHandle (sender) {
-  return { native: sender.native, senderId: sender.id }
+// The sender's track stops feeding it.
+function detachSender (sender) {
+  if (sender.track) sender.track._senders.delete(sender.handle)
 }
 
 function candidateAddress (candidate) {
@@ -316,12 +316,14 @@ class Peer extends Duplex {
     } else if (sender) {
       throw errCode(new Error('Track has already been added to that stream.'), 'ERR_SENDER_ALREADY_ADDED')
     }
-    sender = { id: this._nextSenderId++, track, codec: track.codec, native: this._native, removed: false }
+    const id = this._nextSenderId++
+    // `handle` is what the track writes through: this peer's native side and the sender's id.
+    sender = { id, track, codec: track.codec, handle: { native: this._native, senderId: id }, removed: false }
     submap.set(stream, sender)
     this._senderMap.set(track, submap)
     this._request(this._native.addTrack(sender.id, track.id, stream.id, track.kind, track.codec))
       .catch(err => this.destroy(errCode(err, err.code || 'ERR_ADD_TRANSCEIVER')))
-    track._senders.add(senderHandle(sender))
+    track._senders.add(sender.handle)
     this._needsNegotiation()
   }
 
@@ -344,12 +346,9 @@ class Peer extends Duplex {
       this.destroy(errCode(new Error(`replaceTrack needs a ${sender.codec} track, got ${newTrack.kind}/${newTrack.codec}`), 'ERR_UNSUPPORTED_REPLACETRACK'))
       return
     }
-    const handle = senderHandle(sender)
-    for (const entry of sender.track._senders) {
-      if (entry.senderId === sender.id && entry.native === this._native) sender.track._senders.delete(entry)
-    }
+    detachSender(sender)
     sender.track = newTrack
-    if (newTrack) newTrack._senders.add(handle)
+    if (newTrack) newTrack._senders.add(sender.handle)
   }
 
   /**
@@ -363,11 +362,7 @@ class Peer extends Duplex {
     const sender = submap ? submap.get(stream) : null
     if (!sender) throw errCode(new Error('Cannot remove track that was never added.'), 'ERR_TRACK_NOT_ADDED')
     sender.removed = true
-    if (sender.track) {
-      for (const entry of sender.track._senders) {
-        if (entry.senderId === sender.id && entry.native === this._native) sender.track._senders.delete(entry)
-      }
-    }
+    detachSender(sender)
     this._request(this._native.removeTrack(sender.id))
       .catch(err => this.destroy(errCode(err, 'ERR_REMOVE_TRACK')))
     this._needsNegotiation()
@@ -679,14 +674,7 @@ class Peer extends Duplex {
 
   // Local tracks stop feeding this peer; remote tracks end.
   _releaseMedia () {
-    for (const submap of this._senderMap.values()) {
-      for (const sender of submap.values()) {
-        if (!sender.track) continue
-        for (const entry of sender.track._senders) {
-          if (entry.senderId === sender.id && entry.native === sender.native) sender.track._senders.delete(entry)
-        }
-      }
-    }
+    for (const submap of this._senderMap.values()) submap.forEach(detachSender)
     this._senderMap.clear()
     for (const track of this._remoteTrackById.values()) track._end()
     this._remoteTrackById.clear()

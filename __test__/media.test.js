@@ -255,6 +255,10 @@ test('replaceTrack: the sender carries the new track; the old one feeds nothing'
   const got = await frames
   got.forEach((frame, i) => assert.ok(frame.data.equals(samples[i + 1].data)))
   assert.throws(() => a.replaceTrack(videoTrack(), newTrack, stream), { code: 'ERR_TRACK_NOT_ADDED' })
+  a.replaceTrack(newTrack, null, stream) // the sender goes quiet
+  assert.equal(newTrack.writeSample(samples[1].data), false)
+  a.replaceTrack(newTrack, newTrack, stream) // and can be fed again
+  assert.equal(newTrack.writeSample(samples[1].data), true)
   const unsupported = waitFor(a, 'error')
   a.replaceTrack(newTrack, videoTrack('h264'), stream)
   assert.equal((await unsupported).code, 'ERR_UNSUPPORTED_REPLACETRACK')
