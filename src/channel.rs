@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, Notify};
 use webrtc::data_channel::{DataChannel, DataChannelEvent, RTCDataChannelMessage};
 
 use crate::events::{Event, EventSink, NativeError};
+use crate::runtime::lock;
 
 /// simple-peer's MAX_BUFFERED_AMOUNT: `write()` reports backpressure above this many queued bytes.
 pub const WRITE_HIGH_WATER: usize = 64 * 1024;
@@ -110,10 +111,7 @@ impl ChannelShared {
     }
 
     fn take_outbox(&self) -> Option<mpsc::UnboundedReceiver<Outgoing>> {
-        self.outbox_receiver
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
+        lock(&self.outbox_receiver).take()
     }
 }
 

@@ -11,6 +11,7 @@ use napi_derive::napi;
 use serde_json::{json, Value};
 
 use crate::media::{Frame, RemoteTrackInfo};
+use crate::runtime::lock;
 
 /// What JS receives. `type` says which of the other fields are set.
 #[napi(object)]
@@ -199,7 +200,7 @@ impl EventSink {
 
     /// Queues an event for JS. Returns false once the sink is closed.
     pub fn emit(&self, event: Event) -> bool {
-        let guard = self.function.lock().unwrap_or_else(|e| e.into_inner());
+        let guard = lock(&self.function);
         match guard.as_ref() {
             Some(function) => {
                 function.call(event, ThreadsafeFunctionCallMode::NonBlocking) == Status::Ok
@@ -210,11 +211,7 @@ impl EventSink {
 
     /// Sends the final event and releases the threadsafe function.
     pub fn close(&self) {
-        let function = self
-            .function
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let function = lock(&self.function).take();
         if let Some(function) = function {
             function.call(Event::Closed, ThreadsafeFunctionCallMode::NonBlocking);
         }

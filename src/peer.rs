@@ -536,10 +536,7 @@ async fn perform(
         Request::SetLocalDescription { kind, sdp } => {
             let description = signal::session_description(&kind, sdp, "ERR_SET_LOCAL_DESCRIPTION")?;
             if let Some(mid) = signal::first_mid(&description.sdp) {
-                *shared
-                    .candidate_mid
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner()) = mid;
+                *lock(&shared.candidate_mid) = mid;
             }
             connection
                 .set_local_description(description)
@@ -689,12 +686,7 @@ impl PeerConnectionEventHandler for Handler {
     async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
         self.shared
             .guarded(async {
-                let mid = self
-                    .shared
-                    .candidate_mid
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone();
+                let mid = lock(&self.shared.candidate_mid).clone();
                 let rewriter = self.shared.rewriter();
                 if let Some(candidate) = signal::candidate_signal(&event.candidate, &mid, rewriter)
                 {

@@ -223,11 +223,7 @@ impl Future for EarlyWakeSleep {
         if !fire_now {
             if let Some(timer) = self.timer.as_mut() {
                 if timer.as_mut().poll(cx).is_pending() {
-                    *self
-                        .control
-                        .sleeper
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner()) = Some(cx.waker().clone());
+                    *lock(&self.control.sleeper) = Some(cx.waker().clone());
                     // A wake that landed before the waker was stored must not be lost.
                     if !self.control.fire_now.swap(false, Ordering::AcqRel) {
                         return Poll::Pending;
