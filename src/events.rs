@@ -3,7 +3,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
 use napi::bindgen_prelude::{Buffer, Uint32Array};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
@@ -60,7 +59,7 @@ pub enum Event {
     /// One RTP packet of remote track `id`.
     Rtp {
         id: u32,
-        packet: Bytes,
+        packet: Vec<u8>,
     },
     /// A frame reassembled from remote track `id`'s packets.
     Frame {
@@ -161,12 +160,12 @@ impl Event {
             }
             Event::Rtp { id, packet } => {
                 js.id = Some(id);
-                js.data = Some(packet.to_vec().into());
+                js.data = Some(packet.into());
                 "rtp"
             }
             Event::Frame { id, frame } => {
                 js.id = Some(id);
-                js.data = Some(frame.data.to_vec().into());
+                js.data = Some(frame.data.into());
                 js.value =
                     Some(json!({ "timestamp": frame.timestamp, "keyframe": frame.keyframe }));
                 "frame"

@@ -70,10 +70,9 @@ pub fn codec(name: &str) -> Result<(RtpCodecKind, RTCRtpCodec), NativeError> {
     })
 }
 
+/// A random SSRC: every `RandomState` is seeded afresh, which is all the randomness needed.
 fn random_ssrc() -> u32 {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u64(Instant::now().elapsed().as_nanos() as u64);
-    (hasher.finish() as u32).max(1)
+    (RandomState::new().build_hasher().finish() as u32).max(1)
 }
 
 pub enum MediaWrite {
@@ -134,6 +133,7 @@ pub async fn add_track(
         track,
         rtp_sender: rtp_sender.clone(),
         ssrc,
+        payload_type: None,
         sequence: SequenceRewriter::default(),
     };
     crate::runtime::spawn(sender.run(queue));
@@ -144,6 +144,8 @@ struct SenderTask {
     track: Arc<TrackLocalStaticSample>,
     rtp_sender: Arc<dyn RtpSender>,
     ssrc: u32,
+    /// Learnt from the sender once negotiation has given it one.
+    payload_type: Option<u8>,
     sequence: SequenceRewriter,
 }
 
@@ -185,17 +187,16 @@ impl SequenceRewriter {
 impl SenderTask {
     /// Sends what JS wrote, in order, until the sender is removed or the peer closes.
     async fn run(mut self, mut queue: mpsc::UnboundedReceiver<MediaWrite>) {
-        let mut payload_type = None;
         while let Some(write) = queue.recv().await {
-            self.write(write, &mut payload_type).await;
+            self.write(write).await;
         }
     }
 
     /// Until negotiation gives the sender a payload type there is nowhere to send, so
     /// writes made before that are dropped, as a live source's would be.
-    async fn write(&mut self, write: MediaWrite, payload_type: &mut Option<u8>) {
-        if payload_type.is_none() {
-            *payload_type = match self.rtp_sender.get_parameters().await {
+    async fn write(&mut self, write: MediaWrite) {
+        if self.payload_type.is_none() {
+            self.payload_type = match self.rtp_sender.get_parameters().await {
                 Ok(parameters) => parameters
                     .rtp_parameters
                     .codecs
@@ -204,7 +205,7 @@ impl SenderTask {
                 Err(_) => None,
             };
         }
-        let Some(payload_type) = *payload_type else {
+        let Some(payload_type) = self.payload_type else {
             return;
         };
         let result = match write {
@@ -261,7 +262,7 @@ pub async fn run_remote_track(id: u32, track: Arc<dyn TrackRemote>, events: Even
                 let codec = track
                     .codec(init.ssrc)
                     .await
-                    .map(|codec| codec.mime_type)
+                    .map(|codec| codec_name(&codec.mime_type))
                     .unwrap_or_default();
                 let kind = track.kind().await.to_string();
                 assembler = FrameAssembler::new(&codec);
@@ -270,7 +271,7 @@ pub async fn run_remote_track(id: u32, track: Arc<dyn TrackRemote>, events: Even
                     track_id: init.track_id,
                     stream_ids: init.stream_ids,
                     kind,
-                    codec: codec_name(&codec),
+                    codec,
                 }));
             }
             TrackRemoteEvent::OnRtpPacket(packet) => {
@@ -278,7 +279,7 @@ pub async fn run_remote_track(id: u32, track: Arc<dyn TrackRemote>, events: Even
                 if let Ok(bytes) = packet.marshal() {
                     events.emit(Event::Rtp {
                         id,
-                        packet: bytes.freeze(),
+                        packet: bytes.into(),
                     });
                 }
                 if let Some(frame) = frame {
@@ -312,7 +313,7 @@ fn codec_name(mime: &str) -> String {
 /// A reassembled frame: the depacketized payloads of one RTP timestamp.
 #[derive(Debug)]
 pub struct Frame {
-    pub data: Bytes,
+    pub data: Vec<u8>,
     pub timestamp: u32,
     pub keyframe: bool,
 }
@@ -337,16 +338,16 @@ struct FrameAssembler {
 }
 
 impl FrameAssembler {
-    fn new(mime: &str) -> Option<Self> {
-        let (codec, depacketizer): (Codec, Box<dyn Depacketizer + Send>) =
-            match codec_name(mime).as_str() {
-                "opus" => (Codec::Opus, Box::<OpusPacket>::default()),
-                "vp8" => (Codec::Vp8, Box::<Vp8Packet>::default()),
-                "vp9" => (Codec::Vp9, Box::<Vp9Packet>::default()),
-                "h264" => (Codec::H264, Box::<H264Packet>::default()),
-                "av1" => (Codec::Av1, Box::<Av1Depacketizer>::default()),
-                _ => return None,
-            };
+    /// `codec` as `codec_name` gives it.
+    fn new(codec: &str) -> Option<Self> {
+        let (codec, depacketizer): (Codec, Box<dyn Depacketizer + Send>) = match codec {
+            "opus" => (Codec::Opus, Box::<OpusPacket>::default()),
+            "vp8" => (Codec::Vp8, Box::<Vp8Packet>::default()),
+            "vp9" => (Codec::Vp9, Box::<Vp9Packet>::default()),
+            "h264" => (Codec::H264, Box::<H264Packet>::default()),
+            "av1" => (Codec::Av1, Box::<Av1Depacketizer>::default()),
+            _ => return None,
+        };
         Some(Self {
             codec,
             depacketizer,
@@ -383,7 +384,8 @@ impl FrameAssembler {
         if self.broken || self.parts.is_empty() {
             return None;
         }
-        let data = self.parts.split().freeze();
+        // Taken whole, the buffer becomes the frame's Vec without a copy.
+        let data = Vec::from(std::mem::take(&mut self.parts));
         Some(Frame {
             keyframe: is_keyframe(&self.codec, &data),
             data,
