@@ -4,6 +4,7 @@ const { Duplex } = require('stream')
 const { randomBytes } = require('crypto')
 const { NativePeer } = require('./binding')
 const { MediaStream, MediaStreamTrack, readMediaFile } = require('./media')
+const { errCode, toBuffer } = require('./util')
 
 // simple-peer's MAX_BUFFERED_AMOUNT (64 KiB) lives natively: send() reports backpressure past it.
 const ICECOMPLETE_TIMEOUT = 5 * 1000
@@ -20,22 +21,9 @@ const CANDIDATE_PAIR_ATTEMPTS = 50
 
 const debugEnabled = /(^|,)\s*(simple-peer(-native)?\*?|\*)\s*(,|$)/.test(process.env.DEBUG || '')
 
-function errCode (err, code) {
-  if (!(err instanceof Error)) err = new Error(String(err))
-  err.code = code
-  return err
-}
-
 // Removes the trickle ICE option when trickle is off, as simple-peer does (its issue #354).
 function filterTrickle (sdp) {
   return sdp.replace(/a=ice-options:trickle\s\n/g, '')
-}
-
-function toBuffer (chunk) {
-  if (Buffer.isBuffer(chunk)) return chunk
-  if (chunk instanceof ArrayBuffer) return Buffer.from(chunk)
-  if (ArrayBuffer.isView(chunk)) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-  return null
 }
 
 function checkTrack (track) {
@@ -130,7 +118,6 @@ class Peer extends Duplex {
 
     this._senderMap = new Map() // track -> (stream -> sender), as simple-peer keeps it
     this._nextSenderId = 1
-    this._remoteTracks = []
     this._remoteStreams = []
     this._remoteTrackById = new Map() // native id -> MediaStreamTrack
     this._requestedTransceivers = new Set() // local track ids the initiator was asked about
@@ -651,7 +638,6 @@ class Peer extends Duplex {
       stream.addTrack(track)
       this._debug('on track')
       this.emit('track', track, stream)
-      this._remoteTracks.push({ track, stream })
       if (!isNew) continue // one 'stream' event per stream, however many tracks it has
       this._remoteStreams.push(stream)
       queueMicrotask(() => {

@@ -5,23 +5,12 @@
 const { EventEmitter } = require('events')
 const { Readable } = require('stream')
 const { randomUUID } = require('crypto')
+const { errCode, toBuffer } = require('./util')
 
 const CODECS = { audio: ['opus'], video: ['vp8', 'vp9', 'h264', 'av1'] }
 const DEFAULT_DURATION_MS = { audio: 20, video: 1000 / 30 }
 // Frames a paused reader may hold before older ones are dropped: live media cannot wait.
 const READ_BUFFER_FRAMES = 256
-
-function errCode (err, code) {
-  err.code = code
-  return err
-}
-
-function toBuffer (data) {
-  if (Buffer.isBuffer(data)) return data
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-  if (data instanceof ArrayBuffer) return Buffer.from(data)
-  return null
-}
 
 class MediaStreamTrack extends EventEmitter {
   /**

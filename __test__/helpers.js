@@ -30,10 +30,11 @@ function withTimeout (promise, ms, what) {
   ]).finally(() => clearTimeout(timer))
 }
 
-// Polls until `condition()` holds; false if it never did within `ms`.
+// Polls until `condition()` (or the promise it returns) holds; false if it never did
+// within `ms`.
 async function until (condition, ms = 5000) {
   const deadline = Date.now() + ms
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) return false
     await new Promise(resolve => setTimeout(resolve, 10))
   }

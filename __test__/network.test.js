@@ -3,7 +3,7 @@
 const test = require('node:test')
 const assert = require('node:assert')
 const dgram = require('dgram')
-const { makePair, relay, waitFor, destroyAll } = require('./helpers')
+const { makePair, relay, waitFor, until, destroyAll } = require('./helpers')
 
 // Host candidates ("candidate:f c udp prio ADDRESS PORT typ host") a peer signals, trickled
 // or inside its description.
@@ -91,17 +91,8 @@ test('udpMuxPort: every peer receives on the one shared port, each gets its own 
   // Again, interleaved, so demultiplexing is tested with all peers live at once.
   await Promise.all(pairs.map(({ a, b }, i) => exchange(a, b, `again ${i}`)))
   await destroyAll(...pairs.flatMap(({ a, b }) => [a, b]))
-  assert.ok(await untilAsync(() => canBind(port)), 'port released after destroy')
+  assert.ok(await until(() => canBind(port)), 'port released after destroy')
 })
-
-async function untilAsync (condition, ms = 5000) {
-  const deadline = Date.now() + ms
-  while (!(await condition())) {
-    if (Date.now() > deadline) return false
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-  return true
-}
 
 test('udpMuxPort: two peers of one process talk through one shared port each way', async () => {
   // Each side of this pair shares its own port; the remote is a different socket each time.
