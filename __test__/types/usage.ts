@@ -88,6 +88,7 @@ peer.on('error', (err: SimplePeer.PeerError) => {
     ERR_DATA_CHANNEL: true,
     ERR_DESTROYED: true,
     ERR_ADD_TRANSCEIVER: true,
+    ERR_ADD_TRACK: true,
     ERR_SENDER_REMOVED: true,
     ERR_SENDER_ALREADY_ADDED: true,
     ERR_TRACK_NOT_ADDED: true,
