@@ -158,6 +158,30 @@ test('a slow reader bounds memory: the sender holds the data, not the receiver',
   await destroyAll(a, b)
 })
 
+test('a burst of 20,000 small messages arrives whole and in order, tail included', async () => {
+  // SCTP parks messages once 256 wait undelivered; the tail of a burst must still come out.
+  const { a, b } = await connectedPair()
+  const count = 20000
+  const arrived = withTimeout(new Promise((resolve, reject) => {
+    let expected = 0
+    b.on('data', data => {
+      for (let offset = 0; offset < data.length; offset += 4) {
+        const seq = data.readUInt32BE(offset)
+        if (seq !== expected) return reject(new Error(`message ${seq} arrived when ${expected} was due`))
+        expected++
+      }
+      if (expected === count) resolve(expected)
+    })
+  }), 10000, `${count} messages`)
+  for (let i = 0; i < count; i++) {
+    const message = Buffer.alloc(4)
+    message.writeUInt32BE(i)
+    a.send(message)
+  }
+  assert.equal(await arrived, count)
+  await destroyAll(a, b)
+})
+
 test('bufferSize falls back to zero once the remote has acknowledged everything', async () => {
   const { a, b } = await connectedPair()
   const received = drain(b, 2 * 1024 * 1024)

@@ -401,7 +401,7 @@ async fn run_peer(
     shared: Arc<PeerShared>,
     mut commands: mpsc::UnboundedReceiver<Command>,
 ) {
-    let connection = match build_connection(&options, &shared).await {
+    let connection = match Box::pin(build_connection(&options, &shared)).await {
         Ok(connection) => connection,
         Err(error) => {
             shared.fail(error.clone());
@@ -419,10 +419,11 @@ async fn run_peer(
 
     if let Some(channel_options) = &options.channel {
         let created = match channel_options.init() {
-            Ok(init) => connection
-                .create_data_channel(&channel_options.label, Some(init))
-                .await
-                .map_err(|error| NativeError::new("ERR_DATA_CHANNEL", error.to_string())),
+            Ok(init) => {
+                Box::pin(connection.create_data_channel(&channel_options.label, Some(init)))
+                    .await
+                    .map_err(|error| NativeError::new("ERR_DATA_CHANNEL", error.to_string()))
+            }
             Err(error) => Err(error),
         };
         match created {
@@ -453,7 +454,9 @@ async fn run_peer(
                 if matches!(request, Request::AddIceCandidate(_)) {
                     remote_candidates += 1;
                 }
-                let result = perform(&*connection, &shared, request).await;
+                // Boxed: webrtc's futures are large, and inline they would sit in every idle
+                // peer's task for its whole life.
+                let result = Box::pin(perform(&*connection, &shared, request)).await;
                 shared.events.emit(Event::Reply { id, result });
             }
             Command::Close => break,
@@ -462,7 +465,7 @@ async fn run_peer(
     // Ends the media write tasks and drops remote tracks along with the connection.
     lock(&shared.senders).clear();
     lock(&shared.remote_tracks).clear();
-    let _ = connection.close().await;
+    let _ = Box::pin(connection.close()).await;
 }
 
 async fn build_connection(
@@ -505,7 +508,12 @@ async fn build_connection(
 fn start_channel(shared: &Arc<PeerShared>, data_channel: Arc<dyn DataChannel>) {
     let shared = shared.clone();
     runtime::spawn(async move {
-        let work = channel::run(data_channel, shared.channel.clone(), shared.events.clone());
+        let work = channel::run(
+            data_channel,
+            shared.channel.clone(),
+            shared.events.clone(),
+            shared.runtime.clone(),
+        );
         shared.guarded(work).await;
     });
 }
