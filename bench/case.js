@@ -99,8 +99,10 @@ const cases = {
     const done = new Promise((resolve, reject) => {
       let expected = 0
       b.on('data', data => {
+        // @thaunknown/simple-peer delivers Uint8Arrays, not Buffers.
+        const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
         for (let offset = 0; offset < data.length; offset += 100) {
-          const seq = data.readUInt32BE(offset)
+          const seq = view.getUint32(offset)
           if (seq !== expected) return reject(new Error(`message ${seq} arrived when ${expected} was due`))
           expected++
         }
