@@ -21,9 +21,14 @@ export declare class NativeMediaReader {
 
 export declare class NativePeer {
   constructor(options: PeerOptions, onEvent: (event: JsEvent) => void)
+  /**
+   * Creates an offer and sets it as the local description; replies with the local
+   * description. One request, not two: the description is set as created (webrtc 0.21
+   * refuses any other), so JS has nothing to do in between.
+   */
   createOffer(iceRestart?: boolean | undefined | null): number
+  /** Creates an answer and sets it as the local description, as `create_offer` does. */
   createAnswer(): number
-  setLocalDescription(kind: string, sdp: string): number
   setRemoteDescription(kind: string, sdp: string): number
   addIceCandidate(candidate: string, sdpMid?: string | undefined | null, sdpMLineIndex?: number | undefined | null): number
   /** The current local description, with the candidates gathered so far. */

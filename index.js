@@ -96,7 +96,7 @@ class Peer extends Duplex {
     this._iceCompleteTimer = null
     this._pendingCandidates = []
     this._localCandidates = [] // held until the description they belong to is signalled
-    this._remoteDescription = null
+    this._remoteDescriptionSent = false
     this._iceConnectionState = 'new'
     this._iceGatheringState = 'new'
     this._signalingState = 'stable'
@@ -179,7 +179,7 @@ class Peer extends Duplex {
       this.addTransceiver(data.transceiverRequest.kind, data.transceiverRequest.init)
     }
     if (data.candidate) {
-      if (this._remoteDescription) {
+      if (this._remoteDescriptionSent) {
         this._addIceCandidate(data.candidate)
       } else {
         this._pendingCandidates.push(data.candidate)
@@ -189,12 +189,15 @@ class Peer extends Duplex {
       this._request(this._native.setRemoteDescription(String(data.type), String(data.sdp)))
         .then(description => {
           if (this.destroyed) return
-          this._remoteDescription = description
-          this._pendingCandidates.forEach(candidate => this._addIceCandidate(candidate))
-          this._pendingCandidates = []
           if (description.type === 'offer') this._createAnswer()
         })
         .catch(err => this.destroy(errCode(err, 'ERR_SET_REMOTE_DESCRIPTION')))
+      // Native requests run in order, so candidates can follow the description at once
+      // rather than a round trip later: a remote check arriving in between would make its
+      // address a peer-reflexive candidate, and a duplicate of the signalled one.
+      this._remoteDescriptionSent = true
+      this._pendingCandidates.forEach(candidate => this._addIceCandidate(candidate))
+      this._pendingCandidates = []
     }
     // An end-of-candidates marker ({ type: 'candidate', candidate: null }) carries nothing to add.
     const endOfCandidates = data.type === 'candidate' && (data.candidate === null || data.candidate === '')
@@ -389,7 +392,9 @@ class Peer extends Duplex {
       this._debug('already negotiating, queueing')
     } else if (this.initiator) {
       this._debug('start negotiation')
-      this._setTimeout(() => this._createOffer(), 0)
+      // simple-peer waits setTimeout(0), at least a millisecond of every connect; the next
+      // turn of the event loop is as asynchronous. _createOffer() checks for destroy().
+      setImmediate(() => this._createOffer())
     } else {
       this._debug('requesting negotiation from initiator')
       this.emit('signal', { type: 'renegotiate', renegotiate: true })
@@ -488,19 +493,28 @@ class Peer extends Duplex {
     }, this.iceCompleteTimeout)
   }
 
+  // Natively, creating a description also sets it: see _onLocalDescription().
   _createOffer () {
     if (this.destroyed) return
     this._request(this._native.createOffer(Boolean(this.offerOptions.iceRestart)))
-      .then(offer => this._setLocalDescription(offer))
-      .catch(err => this.destroy(errCode(err, 'ERR_CREATE_OFFER')))
+      .then(description => this._onLocalDescription(description))
+      .catch(err => this._onDescriptionError(err, 'ERR_CREATE_OFFER'))
   }
 
   _createAnswer () {
     if (this.destroyed) return
     this._request(this._native.createAnswer())
-      .then(answer => this._setLocalDescription(answer))
-      .then(() => this._requestMissingTransceivers())
-      .catch(err => this.destroy(errCode(err, 'ERR_CREATE_ANSWER')))
+      .then(description => {
+        this._onLocalDescription(description)
+        return this._requestMissingTransceivers()
+      })
+      .catch(err => this._onDescriptionError(err, 'ERR_CREATE_ANSWER'))
+  }
+
+  // Native failures carry their code (ERR_SET_LOCAL_DESCRIPTION included); anything else,
+  // such as a throwing sdpTransform, is reported as simple-peer does.
+  _onDescriptionError (err, code) {
+    this.destroy(err && err.code ? err : errCode(err, code))
   }
 
   // A track added on the answering side needs an m-line only the initiator can offer: ask
@@ -518,33 +532,30 @@ class Peer extends Duplex {
 
   // webrtc 0.21 refuses a local description that differs from the one it created, so the
   // description is set as created and sdpTransform shapes what the remote is sent.
-  _setLocalDescription (description) {
+  _onLocalDescription (description) {
     if (this.destroyed) return
-    const sendDescription = () => {
+    const sendDescription = current => {
       if (this.destroyed) return
-      // Ask again: by now the local description carries the gathered candidates.
+      let sdp = current.sdp
+      if (!this.trickle && !this.allowHalfTrickle) sdp = filterTrickle(sdp)
+      sdp = this.sdpTransform(sdp)
+      this._debug('signal')
+      this.emit('signal', { type: description.type, sdp })
+      const candidates = this._localCandidates
+      this._localCandidates = null
+      if (candidates) candidates.forEach(candidate => this._signalCandidate(candidate))
+    }
+    if (this.trickle) return sendDescription(description)
+    // Without trickle the description goes once it carries every candidate.
+    const sendComplete = () => {
+      if (this.destroyed) return
       this._request(this._native.localDescription())
         .catch(() => null)
-        .then(current => {
-          if (this.destroyed) return
-          let sdp = (current || description).sdp
-          if (!this.trickle && !this.allowHalfTrickle) sdp = filterTrickle(sdp)
-          sdp = this.sdpTransform(sdp)
-          this._debug('signal')
-          this.emit('signal', { type: description.type, sdp })
-          const candidates = this._localCandidates
-          this._localCandidates = null
-          if (candidates) candidates.forEach(candidate => this._signalCandidate(candidate))
-        })
+        .then(current => sendDescription(current || description))
+        .catch(err => this._onDescriptionError(err, description.type === 'offer' ? 'ERR_CREATE_OFFER' : 'ERR_CREATE_ANSWER'))
     }
-
-    this._request(this._native.setLocalDescription(description.type, description.sdp))
-      .then(() => {
-        if (this.destroyed) return
-        if (this.trickle || this._iceComplete) sendDescription()
-        else this.once('_iceComplete', sendDescription) // wait for candidates
-      })
-      .catch(err => this.destroy(errCode(err, 'ERR_SET_LOCAL_DESCRIPTION')))
+    if (this._iceComplete) sendComplete()
+    else this.once('_iceComplete', sendComplete)
   }
 
   getStats (cb) {

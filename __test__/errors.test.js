@@ -64,6 +64,20 @@ test('a malformed description gives ERR_SET_REMOTE_DESCRIPTION', async () => {
   }
 })
 
+test('candidates queued ahead of a malformed description give one error, its own', async () => {
+  const peer = new Peer({ config: LOCAL })
+  const codes = []
+  peer.on('error', err => codes.push(err.code))
+  const closed = waitFor(peer, 'close', 5000)
+  const candidate = { candidate: 'candidate:1 1 udp 2130706431 10.77.0.9 40000 typ host', sdpMid: '0', sdpMLineIndex: 0 }
+  peer.signal({ type: 'candidate', candidate })
+  peer.signal({ type: 'offer', sdp: 'garbage' })
+  peer.signal({ type: 'candidate', candidate }) // sent while the description is pending
+  await closed
+  await new Promise(resolve => setTimeout(resolve, 100)) // any late reply would land by now
+  assert.deepEqual(codes, ['ERR_SET_REMOTE_DESCRIPTION'])
+})
+
 test('a malformed candidate gives ERR_ADD_ICE_CANDIDATE; .local and end-of-candidates are tolerated', async () => {
   const { a, b } = makePair()
   relay(a, b)

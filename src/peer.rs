@@ -100,10 +100,6 @@ enum Request {
         ice_restart: bool,
     },
     CreateAnswer,
-    SetLocalDescription {
-        kind: String,
-        sdp: String,
-    },
     SetRemoteDescription {
         kind: String,
         sdp: String,
@@ -196,6 +192,9 @@ impl NativePeer {
         id
     }
 
+    /// Creates an offer and sets it as the local description; replies with the local
+    /// description. One request, not two: the description is set as created (webrtc 0.21
+    /// refuses any other), so JS has nothing to do in between.
     #[napi(catch_unwind)]
     pub fn create_offer(&self, ice_restart: Option<bool>) -> u32 {
         self.request(Request::CreateOffer {
@@ -203,14 +202,10 @@ impl NativePeer {
         })
     }
 
+    /// Creates an answer and sets it as the local description, as `create_offer` does.
     #[napi(catch_unwind)]
     pub fn create_answer(&self) -> u32 {
         self.request(Request::CreateAnswer)
-    }
-
-    #[napi(catch_unwind)]
-    pub fn set_local_description(&self, kind: String, sdp: String) -> u32 {
-        self.request(Request::SetLocalDescription { kind, sdp })
     }
 
     #[napi(catch_unwind)]
@@ -505,6 +500,16 @@ async fn build_connection(
         .map_err(constructor_error)
 }
 
+/// The address of a signalled UDP candidate, when it is an IP address (not mDNS).
+fn udp_candidate_address(candidate: &str) -> Option<std::net::SocketAddr> {
+    let fields: Vec<&str> = candidate.split_whitespace().collect();
+    if !fields.get(2)?.eq_ignore_ascii_case("udp") {
+        return None;
+    }
+    let ip: std::net::IpAddr = fields.get(4)?.parse().ok()?;
+    Some(std::net::SocketAddr::new(ip, fields.get(5)?.parse().ok()?))
+}
+
 fn start_channel(shared: &Arc<PeerShared>, data_channel: Arc<dyn DataChannel>) {
     let shared = shared.clone();
     runtime::spawn(async move {
@@ -523,42 +528,25 @@ async fn perform(
     shared: &PeerShared,
     request: Request,
 ) -> Result<Value, NativeError> {
-    let coded = |code: &'static str| {
-        move |error: webrtc::error::Error| NativeError::new(code, error.to_string())
-    };
     match request {
         Request::CreateOffer { ice_restart } => {
             let offer = connection
                 .create_offer(Some(RTCOfferOptions { ice_restart }))
                 .await
                 .map_err(coded("ERR_CREATE_OFFER"))?;
-            Ok(json!({ "type": "offer", "sdp": offer.sdp }))
+            set_local_description(connection, shared, offer).await
         }
         Request::CreateAnswer => {
             let answer = connection
                 .create_answer(None)
                 .await
                 .map_err(coded("ERR_CREATE_ANSWER"))?;
-            Ok(json!({ "type": "answer", "sdp": answer.sdp }))
-        }
-        Request::SetLocalDescription { kind, sdp } => {
-            let description = signal::session_description(&kind, sdp, "ERR_SET_LOCAL_DESCRIPTION")?;
-            if let Some(mid) = signal::first_mid(&description.sdp) {
-                *lock(&shared.candidate_mid) = mid;
-            }
-            connection
-                .set_local_description(description)
-                .await
-                .map_err(coded("ERR_SET_LOCAL_DESCRIPTION"))?;
-            let local = connection.local_description().await;
-            if let Some(ufrag) = local.as_ref().and_then(|d| signal::ice_ufrag(&d.sdp)) {
-                shared.runtime.set_local_ufrag(ufrag);
-            }
-            Ok(shared.local_description_json(local))
+            set_local_description(connection, shared, answer).await
         }
         Request::SetRemoteDescription { kind, sdp } => {
             let description =
                 signal::session_description(&kind, sdp, "ERR_SET_REMOTE_DESCRIPTION")?;
+            shared.runtime.remote_description_applying();
             connection
                 .set_remote_description(description)
                 .await
@@ -566,10 +554,16 @@ async fn perform(
             Ok(description_json(connection.remote_description().await))
         }
         Request::AddIceCandidate(init) => {
-            connection
-                .add_ice_candidate(init)
-                .await
-                .map_err(coded("ERR_ADD_ICE_CANDIDATE"))?;
+            // Already a peer-reflexive candidate: added again it would only slow the connect
+            // (see runtime::CheckSources); the peer-reflexive one stands in.
+            let known = udp_candidate_address(&init.candidate)
+                .is_some_and(|addr| shared.runtime.checked_from(addr));
+            if !known {
+                connection
+                    .add_ice_candidate(init)
+                    .await
+                    .map_err(coded("ERR_ADD_ICE_CANDIDATE"))?;
+            }
             shared.runtime.wake_driver();
             Ok(Value::Null)
         }
@@ -671,6 +665,30 @@ async fn selected_candidate_pair(connection: &dyn PeerConnection, shared: &PeerS
         }),
         _ => Value::Null,
     }
+}
+
+async fn set_local_description(
+    connection: &dyn PeerConnection,
+    shared: &PeerShared,
+    description: webrtc::peer_connection::RTCSessionDescription,
+) -> Result<Value, NativeError> {
+    if let Some(mid) = signal::first_mid(&description.sdp) {
+        *lock(&shared.candidate_mid) = mid;
+    }
+    connection
+        .set_local_description(description)
+        .await
+        .map_err(coded("ERR_SET_LOCAL_DESCRIPTION"))?;
+    let local = connection.local_description().await;
+    if let Some(ufrag) = local.as_ref().and_then(|d| signal::ice_ufrag(&d.sdp)) {
+        shared.runtime.set_local_ufrag(ufrag);
+    }
+    Ok(shared.local_description_json(local))
+}
+
+/// Turns webrtc's errors into coded ones.
+fn coded(code: &'static str) -> impl Fn(webrtc::error::Error) -> NativeError {
+    move |error| NativeError::new(code, error.to_string())
 }
 
 fn description_json(description: Option<webrtc::peer_connection::RTCSessionDescription>) -> Value {

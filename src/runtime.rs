@@ -1,6 +1,7 @@
 //! The one tokio runtime every peer shares, and the per-peer `webrtc::runtime::Runtime`
 //! that tunes what the crate leaves to its runtime: socket buffer sizes and timer wake-ups.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io::{self, IoSliceMut};
 use std::net::SocketAddr;
@@ -8,7 +9,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::mux::{MuxSocket, MuxedSocket};
 use webrtc::runtime::{
@@ -59,12 +60,14 @@ where
 /// - With `udpMuxPort`, the sockets webrtc binds are placeholders, swapped for views of
 ///   the shared socket (see mux.rs).
 /// - `resume_reads()` makes the driver pull messages SCTP parked (see `ReadResume`).
+/// - It notes where ICE checks come from (see `CheckSources`).
 #[derive(Debug)]
 pub struct PeerRuntime {
     inner: TokioRuntime,
     timers: Arc<TimerControl>,
     shared_sockets: Mutex<SharedSockets>,
     read_resume: Arc<ReadResume>,
+    check_sources: Arc<CheckSources>,
 }
 
 #[derive(Debug, Default)]
@@ -92,6 +95,7 @@ impl PeerRuntime {
             timers: Arc::default(),
             shared_sockets: Mutex::default(),
             read_resume: Arc::default(),
+            check_sources: Arc::default(),
         })
     }
 
@@ -134,6 +138,24 @@ impl PeerRuntime {
         self.read_resume.request();
     }
 
+    /// The remote description is about to be applied: checks read from now on reach a
+    /// running ICE agent.
+    pub fn remote_description_applying(&self) {
+        *lock(&self.check_sources.agent_started) = Some(Instant::now());
+    }
+
+    /// Whether a connectivity check from `addr` has reached the ICE agent since the remote
+    /// description was applied, making `addr` a peer-reflexive candidate unless it already
+    /// was a remote candidate.
+    pub fn checked_from(&self, addr: SocketAddr) -> bool {
+        let Some(started) = *lock(&self.check_sources.agent_started) else {
+            return false;
+        };
+        lock(&self.check_sources.recent)
+            .iter()
+            .any(|(from, at)| *from == addr && *at >= started)
+    }
+
     /// Makes the driver run its timeout handling now.
     pub fn wake_driver(&self) {
         self.timers.fire_now.store(true, Ordering::Release);
@@ -163,6 +185,7 @@ impl Runtime for PeerRuntime {
         Ok(Arc::new(PeerSocket {
             inner,
             read_resume: self.read_resume.clone(),
+            check_sources: self.check_sources.clone(),
         }))
     }
 
@@ -331,12 +354,46 @@ impl ReadResume {
     }
 }
 
+/// The sources of the last few STUN binding requests (ICE checks) the driver read.
+///
+/// rtc-ice 0.21 makes a check from an unknown address a peer-reflexive candidate, and when
+/// the same address is then signalled, adds it a second time: a second pair that is never
+/// validated (responses are matched to the first), and while it ranks best the controlling
+/// side nominates only on its next check tick. The remote's first check usually beats its
+/// trickled candidate, so this slowed about one connect in twenty by ~5 ms.
+#[derive(Debug, Default)]
+struct CheckSources {
+    recent: Mutex<VecDeque<(SocketAddr, Instant)>>,
+    agent_started: Mutex<Option<Instant>>,
+}
+
+const CHECK_SOURCES_KEPT: usize = 16;
+
+impl CheckSources {
+    fn note(&self, datagram: &[u8], from: SocketAddr) {
+        // A binding request: type 0x0001, then the magic cookie (RFC 5389).
+        let is_check = datagram.len() >= 20
+            && datagram[..2] == [0x00, 0x01]
+            && datagram[4..8] == [0x21, 0x12, 0xa4, 0x42];
+        if !is_check {
+            return;
+        }
+        let mut recent = lock(&self.recent);
+        recent.retain(|(seen, _)| *seen != from);
+        if recent.len() == CHECK_SOURCES_KEPT {
+            recent.pop_front();
+        }
+        recent.push_back((from, Instant::now()));
+    }
+}
+
 /// Every UDP socket a peer's driver reads: the OS socket or a view of the shared one, with
-/// a lower GSO limit and the `ReadResume` datagram.
+/// a lower GSO limit, the `ReadResume` datagram, and check sources noted.
 #[derive(Debug)]
 struct PeerSocket {
     inner: Arc<dyn AsyncUdpSocket>,
     read_resume: Arc<ReadResume>,
+    check_sources: Arc<CheckSources>,
 }
 
 impl PeerSocket {
@@ -379,6 +436,11 @@ impl AsyncUdpSocket for PeerSocket {
             return Self::resume_datagram(bufs, meta);
         }
         let polled = self.inner.poll_recv(cx, bufs, meta);
+        if let (Poll::Ready(Ok(1..)), Some(buf), Some(slot)) = (&polled, bufs.first(), meta.first())
+        {
+            let first = slot.len.min(slot.stride.max(1)).min(buf.len());
+            self.check_sources.note(&buf[..first], slot.addr);
+        }
         if polled.is_pending() {
             self.read_resume.wait(cx);
             // A request made before the waker was stored must not wait for the next packet.
@@ -514,6 +576,33 @@ mod tests {
                 (datagram, _) = waiting => assert_eq!(datagram, [RESUME_DATAGRAM]),
             }
         });
+    }
+
+    #[test]
+    fn checks_read_after_the_remote_description_mark_their_source() {
+        let runtime = PeerRuntime::new();
+        let socket = peer_socket(&runtime);
+        let to = socket.local_addr().unwrap();
+        let remote = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let from = remote.local_addr().unwrap();
+        let mut check = vec![0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42];
+        check.extend_from_slice(&[7; 12]); // transaction id
+        let read_one = |datagram: &[u8]| {
+            remote.send_to(datagram, to).unwrap();
+            tokio_runtime().block_on(std::future::poll_fn(|cx| recv(&*socket, cx)))
+        };
+
+        read_one(&check);
+        assert!(
+            !runtime.checked_from(from),
+            "before the description: no agent to see it"
+        );
+        runtime.remote_description_applying();
+        read_one(b"not a stun message at all");
+        assert!(!runtime.checked_from(from));
+        read_one(&check);
+        assert!(runtime.checked_from(from));
+        assert!(!runtime.checked_from(SocketAddr::from(([127, 0, 0, 1], 9))));
     }
 
     #[test]
