@@ -111,10 +111,10 @@ impl PeerOptions {
             // candidate (always, with browsers hiding host addresses behind mDNS); waiting
             // the default second for a better one only delays every such connect.
             .with_prflx_acceptance_min_wait(Some(Duration::ZERO))
-            // About one connect in ten has to wait for a check tick before the nomination
-            // succeeds, so the tick sets the connect p90 (measured: 25 ms ticks ~30 ms,
-            // 5 ms ticks ~11 ms). 5 ms is RFC 8445's floor for Ta. Attempts are scaled to keep
-            // webrtc's 1.4 s per-candidate window; once connected, the keepalive pace applies.
+            // The controlling side nominates on a received check when it can, otherwise on
+            // its next check tick, so the tick bounds the slow connects (measured: 25 ms ticks
+            // gave a p90 of ~30 ms). 5 ms is RFC 8445's floor for Ta. Attempts are scaled to
+            // keep webrtc's 1.4 s per-candidate window; once connected, keepalives set the pace.
             .with_ice_connection_attempts(Some(ICE_CHECK_INTERVAL), Some(ICE_MAX_BINDING_REQUESTS))
             .with_ice_timeouts(
                 millis(self.ice_disconnected_timeout),
