@@ -13,7 +13,7 @@ use std::task::{Context, Poll, Waker};
 use bytes::Bytes;
 use webrtc::runtime::{AsyncUdpSocket, RecvMeta, Transmit};
 
-use crate::runtime::{enlarge_socket_buffers, lock, tokio_runtime};
+use crate::runtime::{deliver_datagram, enlarge_socket_buffers, lock, tokio_runtime};
 
 /// Datagrams waiting for one peer's driver; past this they are dropped, as a full socket
 /// buffer would.
@@ -237,18 +237,7 @@ impl AsyncUdpSocket for MuxedSocket {
             state.waker = Some(cx.waker().clone());
             return Poll::Pending;
         };
-        let (Some(buf), Some(slot)) = (bufs.first_mut(), meta.first_mut()) else {
-            return Poll::Ready(Ok(0));
-        };
-        let len = datagram.len().min(buf.len());
-        buf[..len].copy_from_slice(&datagram[..len]);
-        let mut filled = RecvMeta::default();
-        filled.addr = from;
-        filled.len = len;
-        filled.stride = len.max(1);
-        filled.dst_ip = Some(self.placeholder.ip());
-        *slot = filled;
-        Poll::Ready(Ok(1))
+        deliver_datagram(bufs, meta, &datagram, from, Some(self.placeholder.ip()))
     }
 }
 

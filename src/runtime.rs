@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io::{self, IoSliceMut};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -338,7 +338,8 @@ impl ReadResume {
     }
 
     fn take_request(&self) -> bool {
-        self.requested.swap(false, Ordering::AcqRel)
+        // Read first: this runs on every receive, and a swap would write the line each time.
+        self.requested.load(Ordering::Acquire) && self.requested.swap(false, Ordering::AcqRel)
     }
 
     fn wait(&self, cx: &Context<'_>) {
@@ -401,20 +402,32 @@ impl PeerSocket {
         bufs: &mut [IoSliceMut<'_>],
         meta: &mut [RecvMeta],
     ) -> Poll<io::Result<usize>> {
-        let (Some(buf), Some(slot)) = (bufs.first_mut(), meta.first_mut()) else {
-            return Poll::Ready(Ok(0));
-        };
-        let Some(first) = buf.first_mut() else {
-            return Poll::Ready(Ok(0));
-        };
-        *first = RESUME_DATAGRAM;
-        let mut filled = RecvMeta::default();
-        filled.addr = SocketAddr::from(([0, 0, 0, 0], 0));
-        filled.len = 1;
-        filled.stride = 1;
-        *slot = filled;
-        Poll::Ready(Ok(1))
+        let nowhere = SocketAddr::from(([0, 0, 0, 0], 0));
+        deliver_datagram(bufs, meta, &[RESUME_DATAGRAM], nowhere, None)
     }
+}
+
+/// Hands one datagram to a `poll_recv` caller: into its first buffer (truncated to fit),
+/// described by its first `RecvMeta`.
+pub fn deliver_datagram(
+    bufs: &mut [IoSliceMut<'_>],
+    meta: &mut [RecvMeta],
+    datagram: &[u8],
+    from: SocketAddr,
+    dst_ip: Option<IpAddr>,
+) -> Poll<io::Result<usize>> {
+    let (Some(buf), Some(slot)) = (bufs.first_mut(), meta.first_mut()) else {
+        return Poll::Ready(Ok(0));
+    };
+    let len = datagram.len().min(buf.len());
+    buf[..len].copy_from_slice(&datagram[..len]);
+    let mut filled = RecvMeta::default();
+    filled.addr = from;
+    filled.len = len;
+    filled.stride = len.max(1);
+    filled.dst_ip = dst_ip;
+    *slot = filled;
+    Poll::Ready(Ok(1))
 }
 
 impl AsyncUdpSocket for PeerSocket {
