@@ -150,6 +150,32 @@ test('negotiate() from the browser side renegotiates and the channel stays open'
   await finish(pair)
 })
 
+// simple-peer keeps listening to every channel it has seen; webrtc would hold every read on
+// the connection behind an unread channel (more than its 256-event queue here).
+test('messages on a second channel the page opens reach the stream, and the first still works', { skip, timeout: 60000 }, async () => {
+  const pair = await browserPair({ browserOpts: { initiator: true, objectMode: true } })
+  await connected(pair)
+  const { page, node } = pair
+  const count = 600
+  const received = []
+  node.on('data', data => received.push(data.toString()))
+  await page.evaluate(async count => {
+    const extra = window.peer._pc.createDataChannel('extra')
+    await new Promise(resolve => { extra.onopen = resolve })
+    for (let i = 0; i < count; i++) extra.send(`extra ${i}`)
+  }, count)
+  assert.ok(await until(() => received.length >= count, 20000), `${received.length} of ${count} arrived`)
+  assert.deepEqual(received, Array.from({ length: count }, (_, i) => `extra ${i}`))
+
+  const got = waitFor(node, 'data')
+  await page.evaluate(() => window.browserPeer.send('string', 'first channel'))
+  assert.equal((await got).toString(), 'first channel')
+  const echoed = waitFor(pair.browser, 'data')
+  node.send('back on the first channel')
+  assert.deepEqual(await echoed, { kind: 'string', bytes: 'back on the first channel' })
+  await finish(pair)
+})
+
 test('malformed signals relayed from the page give a coded error in Node', { skip, timeout: 60000 }, async () => {
   const cases = [
     [{ type: 'offer', sdp: 'v=0\r\ngarbage\r\n' }, 'ERR_SET_REMOTE_DESCRIPTION'],

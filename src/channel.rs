@@ -153,17 +153,17 @@ impl Batch {
     }
 }
 
-/// Drives one data channel until it closes. Only the peer's first channel carries the
-/// stream; any later one (simple-peer opens one) is left idle.
+/// Drives one data channel until it closes. The peer's first channel carries the stream both
+/// ways. A later one, opened by a remote that is not simple-peer, is read only: its messages
+/// join the stream as simple-peer's do (it keeps listening to every channel it has seen), and
+/// an unread channel would hold webrtc's reads for the whole connection.
 pub async fn run(
     channel: Arc<dyn DataChannel>,
     shared: Arc<ChannelShared>,
     events: EventSink,
     runtime: Arc<PeerRuntime>,
 ) {
-    let Some(outbox) = shared.take_outbox() else {
-        return;
-    };
+    let outbox = shared.take_outbox();
     let mut pump = Pump {
         channel,
         shared,
@@ -176,14 +176,17 @@ pub async fn run(
         taken_since_resume: 0,
     };
     pump.run().await;
-    pump.finish();
+    if pump.outbox.is_some() {
+        pump.finish();
+    }
 }
 
 struct Pump {
     channel: Arc<dyn DataChannel>,
     shared: Arc<ChannelShared>,
     events: EventSink,
-    outbox: mpsc::UnboundedReceiver<Outgoing>,
+    /// None on a read-only channel.
+    outbox: Option<mpsc::UnboundedReceiver<Outgoing>>,
     open: bool,
     in_flight_estimate: usize,
     flushes: Vec<u32>,
@@ -207,7 +210,8 @@ impl Pump {
         let mut recheck = tokio::time::interval(IN_FLIGHT_RECHECK);
         recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let can_send = self.open && self.in_flight_estimate < SCTP_HIGH_WATER;
+            let can_send =
+                self.open && self.outbox.is_some() && self.in_flight_estimate < SCTP_HIGH_WATER;
             let can_read = self.shared.unacknowledged.load(Ordering::Acquire) < RECEIVE_WINDOW;
             let tracking = self.in_flight_estimate > 0 || !self.flushes.is_empty();
             tokio::select! {
@@ -217,7 +221,7 @@ impl Pump {
                         None => return,
                     }
                 }
-                message = self.outbox.recv(), if can_send => {
+                message = next_outgoing(&mut self.outbox), if can_send => {
                     match message {
                         Some(message) => self.send_queued(message).await,
                         None => return,
@@ -283,6 +287,9 @@ impl Pump {
     async fn on_open(&mut self) {
         if !self.open {
             self.open = true;
+            if self.outbox.is_none() {
+                return;
+            }
             let label = self.channel.label().await.unwrap_or_default();
             self.events.emit(Event::ChannelOpen { label });
         }
@@ -324,7 +331,10 @@ impl Pump {
                 self.refresh_in_flight().await;
             }
             if self.in_flight_estimate < SCTP_HIGH_WATER {
-                next = self.outbox.try_recv().ok();
+                next = self
+                    .outbox
+                    .as_mut()
+                    .and_then(|outbox| outbox.try_recv().ok());
             }
         }
         self.shared
@@ -333,6 +343,10 @@ impl Pump {
     }
 
     async fn refresh_in_flight(&mut self) {
+        // `in_flight` describes the stream's channel alone.
+        if self.outbox.is_none() {
+            return;
+        }
         self.in_flight_estimate = self.channel.outstanding_bytes().await.unwrap_or(0);
         self.shared
             .in_flight
@@ -372,6 +386,14 @@ impl Pump {
             });
         }
         self.events.emit(Event::ChannelClose);
+    }
+}
+
+/// The next queued message; never ready on a read-only channel.
+async fn next_outgoing(outbox: &mut Option<mpsc::UnboundedReceiver<Outgoing>>) -> Option<Outgoing> {
+    match outbox {
+        Some(outbox) => outbox.recv().await,
+        None => std::future::pending().await,
     }
 }
 
