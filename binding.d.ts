@@ -98,8 +98,10 @@ export interface JsEvent {
   message?: string
   /** JSON payload: reply values, candidates, states. */
   value?: any
-  /** On `messages`: the bodies of several data-channel messages, back to back. */
+  /** On `rtp` and `frame`: the packet or frame. */
   data?: Buffer
+  /** On `messages`: the buffers holding the messages' bodies (see `channel::Batch`). */
+  pieces?: Array<Buffer>
   /** On `messages`: per message, `length * 2 + (is_text ? 1 : 0)`. */
   sizes?: Uint32Array
 }

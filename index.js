@@ -12,6 +12,9 @@ const ICECOMPLETE_TIMEOUT = 5 * 1000
 // well, and webrtc's receive queues are bounded in messages (~512), so it also bounds what
 // a slow reader's side holds (~8 MiB plus SCTP's 1 MiB window).
 const STREAM_MESSAGE_SIZE = 16 * 1024
+// Received messages this long come in buffers of their own; shorter ones are cut from
+// joined buffers (src/channel.rs, OWN_BUFFER_MIN).
+const OWN_BUFFER_MIN = 4096
 // The largest single message send() accepts by default (what Chromium accepts too).
 const MAX_MESSAGE_SIZE = 256 * 1024
 // The smallest opts.native.maxMessageSize: a stream message must fit.
@@ -612,7 +615,7 @@ class Peer extends Duplex {
   _dispatch (event) {
     switch (event.type) {
       case 'reply': return this._onReply(event)
-      case 'messages': return this._onMessages(event.data, event.sizes)
+      case 'messages': return this._onMessages(event.pieces, event.sizes)
       case 'writable': return this._onChannelBufferedAmountLow()
       case 'candidate': return this._onIceCandidate(event.value)
       case 'iceGatheringState':
@@ -691,21 +694,35 @@ class Peer extends Duplex {
     else request.resolve(event.value)
   }
 
-  _onMessages (data, sizes) {
+  _onMessages (pieces, sizes) {
     if (this.destroyed) return
     const asText = this._readableState.objectMode
+    let next = 0
+    let joined = null
     let offset = 0
+    let bytes = 0
     let wantsMore = true
     for (let i = 0; i < sizes.length; i++) {
       const length = sizes[i] >>> 1
-      const message = data.subarray(offset, offset + length)
-      offset += length
+      let message
+      if (length >= OWN_BUFFER_MIN) {
+        message = pieces[next++]
+        joined = null
+      } else {
+        while (joined === null || offset + length > joined.length) {
+          joined = pieces[next++]
+          offset = 0
+        }
+        message = joined.subarray(offset, offset + length)
+        offset += length
+      }
+      bytes += length
       wantsMore = this.push(asText && (sizes[i] & 1) ? message.toString() : message)
       if (this.destroyed) return
     }
     // Acknowledged bytes let Rust read on; withheld, they stop it (see _read).
-    if (wantsMore) this._native.acknowledge(data.length)
-    else this._unacknowledged += data.length
+    if (wantsMore) this._native.acknowledge(bytes)
+    else this._unacknowledged += bytes
   }
 
   _onChannelBufferedAmountLow () {

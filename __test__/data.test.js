@@ -158,6 +158,22 @@ test('a slow reader bounds memory: the sender holds the data, not the receiver',
   await destroyAll(a, b)
 })
 
+test('messages of mixed sizes sent in one burst keep their bytes, boundaries and types', async () => {
+  // Long messages reach JS in buffers of their own, short ones joined: every kind of
+  // neighbour, empty messages and a joined run longer than one buffer included.
+  const { a, b } = await connectedPair({ objectMode: true }, { objectMode: true })
+  const lengths = [0, 1, 4095, 4096, 0, 5000, 3, ...Array(20).fill(4095), 0, 65536, 100, 0]
+  const sent = lengths.map((length, i) => i % 5 === 3 ? 'é'.repeat(length >> 1) : crypto.randomBytes(length))
+  const received = collect(b, sent.length)
+  sent.forEach(message => a.send(message))
+  const got = await received
+  sent.forEach((message, i) => {
+    if (typeof message === 'string') assert.equal(got[i], message, `message ${i}`)
+    else assert.ok(Buffer.isBuffer(got[i]) && got[i].equals(message), `message ${i} (${message.length} bytes)`)
+  })
+  await destroyAll(a, b)
+})
+
 test('a burst of 20,000 small messages arrives whole and in order, tail included', async () => {
   // SCTP parks messages once 256 wait undelivered; the tail of a burst must still come out.
   const { a, b } = await connectedPair()

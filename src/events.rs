@@ -24,8 +24,10 @@ pub struct JsEvent {
     pub message: Option<String>,
     /// JSON payload: reply values, candidates, states.
     pub value: Option<Value>,
-    /// On `messages`: the bodies of several data-channel messages, back to back.
+    /// On `rtp` and `frame`: the packet or frame.
     pub data: Option<Buffer>,
+    /// On `messages`: the buffers holding the messages' bodies (see `channel::Batch`).
+    pub pieces: Option<Vec<Buffer>>,
     /// On `messages`: per message, `length * 2 + (is_text ? 1 : 0)`.
     pub sizes: Option<Uint32Array>,
 }
@@ -48,7 +50,7 @@ pub enum Event {
     },
     ChannelClose,
     Messages {
-        data: Vec<u8>,
+        pieces: Vec<Vec<u8>>,
         sizes: Vec<u32>,
     },
     /// The send queue fell to the low-water mark after `send` reported it full.
@@ -98,6 +100,7 @@ impl Event {
             message: None,
             value: None,
             data: None,
+            pieces: None,
             sizes: None,
         };
         let kind = match self {
@@ -137,8 +140,8 @@ impl Event {
                 "channelOpen"
             }
             Event::ChannelClose => "channelClose",
-            Event::Messages { data, sizes } => {
-                js.data = Some(data.into());
+            Event::Messages { pieces, sizes } => {
+                js.pieces = Some(pieces.into_iter().map(Buffer::from).collect());
                 js.sizes = Some(sizes.into());
                 "messages"
             }
