@@ -1,7 +1,9 @@
 'use strict'
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { Peer, LOCAL, waitFor, relay, makePair, connectedPair, destroyAll } = require('./helpers')
+const { Peer, LOCAL, waitFor, relay, makePair, connectedPair, destroyAll, destroyMade } = require('./helpers')
+
+test.afterEach(destroyMade)
 
 test('two peers connect with trickle and know their addresses', async () => {
   const { a, b } = await connectedPair()

@@ -4,8 +4,10 @@ const assert = require('node:assert/strict')
 const crypto = require('crypto')
 const { Readable } = require('stream')
 const {
-  waitFor, withTimeout, until, relay, makePair, connectedPair, destroyAll, drain, randomChunks
+  waitFor, withTimeout, until, relay, makePair, connectedPair, destroyAll, destroyMade, drain, randomChunks
 } = require('./helpers')
+
+test.afterEach(destroyMade)
 
 function collect (peer, count, ms = 10000) {
   return withTimeout(new Promise(resolve => {

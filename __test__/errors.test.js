@@ -2,7 +2,9 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('crypto')
-const { Peer, LOCAL, waitFor, until, relay, makePair, connectedPair, destroyAll } = require('./helpers')
+const { Peer, LOCAL, waitFor, until, relay, makePair, connectedPair, destroyAll, destroyMade } = require('./helpers')
+
+test.afterEach(destroyMade)
 
 test('calls after destroy() throw ERR_DESTROYED; writes fail with ERR_DATA_CHANNEL', async () => {
   const { a, b } = await connectedPair()

@@ -4,7 +4,9 @@ const assert = require('node:assert/strict')
 const path = require('path')
 const readline = require('readline')
 const { spawn } = require('child_process')
-const { Peer, LOCAL, waitFor, withTimeout, relay, makePair, connectedPair, destroyAll, drain, until } = require('./helpers')
+const { Peer, LOCAL, waitFor, withTimeout, relay, makePair, connectedPair, destroyAll, destroyMade, drain, until } = require('./helpers')
+
+test.afterEach(destroyMade)
 
 // With webrtc's default consent timers (disconnected after 5 s, failed 25 s later) a vanished
 // remote is reported within 30 s; the bound asserted leaves room for a loaded machine.

@@ -49,10 +49,20 @@ function relay (from, to, filter = data => data) {
   })
 }
 
+// Peers made by makePair (and connectedPair) that destroyMade has not yet seen.
+const made = []
+
 function makePair (optsA = {}, optsB = {}) {
   const a = new Peer(Object.assign({ initiator: true, config: LOCAL }, optsA))
   const b = new Peer(Object.assign({ config: LOCAL }, optsB))
+  made.push(a, b)
   return { a, b }
+}
+
+// For test.afterEach: a test that fails before its own cleanup must not leave live peers
+// holding the process open.
+function destroyMade () {
+  return destroyAll(...made.splice(0))
 }
 
 async function connectedPair (optsA, optsB) {
@@ -113,6 +123,7 @@ module.exports = {
   relay,
   makePair,
   connectedPair,
+  destroyMade,
   destroyAll,
   drain,
   randomChunks

@@ -3,7 +3,9 @@
 const test = require('node:test')
 const assert = require('node:assert')
 const dgram = require('dgram')
-const { makePair, relay, waitFor, until, destroyAll } = require('./helpers')
+const { makePair, relay, waitFor, until, destroyAll, destroyMade } = require('./helpers')
+
+test.afterEach(destroyMade)
 
 // Host candidates ("candidate:f c udp prio ADDRESS PORT typ host") a peer signals, trickled
 // or inside its description.
