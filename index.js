@@ -12,9 +12,6 @@ const ICECOMPLETE_TIMEOUT = 5 * 1000
 // well, and webrtc's receive queues are bounded in messages (~512), so it also bounds what
 // a slow reader's side holds (~8 MiB plus SCTP's 1 MiB window).
 const STREAM_MESSAGE_SIZE = 16 * 1024
-// Received messages this long come in buffers of their own; shorter ones are cut from
-// joined buffers (src/channel.rs, OWN_BUFFER_MIN).
-const OWN_BUFFER_MIN = 4096
 // The largest single message send() accepts by default (what Chromium accepts too).
 const MAX_MESSAGE_SIZE = 256 * 1024
 // The smallest opts.native.maxMessageSize: a stream message must fit.
@@ -694,28 +691,24 @@ class Peer extends Duplex {
     else request.resolve(event.value)
   }
 
+  // The messages arrive back to back in `pieces` (a long one alone, short ones joined), and
+  // a message starts the next piece exactly when it does not fit in the rest of this one.
   _onMessages (pieces, sizes) {
     if (this.destroyed) return
     const asText = this._readableState.objectMode
     let next = 0
-    let joined = null
+    let piece = null
     let offset = 0
     let bytes = 0
     let wantsMore = true
     for (let i = 0; i < sizes.length; i++) {
       const length = sizes[i] >>> 1
-      let message
-      if (length >= OWN_BUFFER_MIN) {
-        message = pieces[next++]
-        joined = null
-      } else {
-        while (joined === null || offset + length > joined.length) {
-          joined = pieces[next++]
-          offset = 0
-        }
-        message = joined.subarray(offset, offset + length)
-        offset += length
+      while (piece === null || offset + length > piece.length) {
+        piece = pieces[next++]
+        offset = 0
       }
+      const message = piece.subarray(offset, offset + length)
+      offset += length
       bytes += length
       wantsMore = this.push(asText && (sizes[i] & 1) ? message.toString() : message)
       if (this.destroyed) return

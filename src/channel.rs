@@ -29,7 +29,7 @@ const BATCH_MAX_MESSAGES: usize = 2048;
 /// A message this long reaches JS in the buffer webrtc allocated for it. Joining such
 /// messages cost a copy, and joined buffers past glibc's mmap threshold (128 KiB) cost fresh
 /// pages for every batch: in perf's samples of a bulk transfer, delivery fell from ~4% to
-/// under 1% and page faults from ~5% to ~3%. index.js's OWN_BUFFER_MIN must match.
+/// under 1% and page faults from ~5% to ~3%.
 const OWN_BUFFER_MIN: usize = 4096;
 /// Shorter messages are joined, into buffers of at most this size (below that threshold).
 const JOINED_MAX_BYTES: usize = 64 * 1024;
@@ -148,9 +148,9 @@ impl Batch {
     }
 
     /// The buffers JS cuts the messages from, in order: each message of `OWN_BUFFER_MIN`
-    /// bytes or more alone, and each run of shorter ones back to back. A run is split only
-    /// before a message that would take it past `JOINED_MAX_BYTES`, so JS finds every split
-    /// where the next message does not fit.
+    /// bytes or more alone, and each run of shorter ones (at most `JOINED_MAX_BYTES`) back
+    /// to back. Every piece holds its messages exactly, so JS moves to the next piece when
+    /// a message does not fit in the rest of this one (an empty message fits anywhere).
     fn into_pieces(self) -> Vec<Vec<u8>> {
         let mut pieces = Vec::new();
         let mut run = Vec::new();
