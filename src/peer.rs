@@ -500,16 +500,6 @@ async fn build_connection(
         .map_err(constructor_error)
 }
 
-/// The address of a signalled UDP candidate, when it is an IP address (not mDNS).
-fn udp_candidate_address(candidate: &str) -> Option<std::net::SocketAddr> {
-    let fields: Vec<&str> = candidate.split_whitespace().collect();
-    if !fields.get(2)?.eq_ignore_ascii_case("udp") {
-        return None;
-    }
-    let ip: std::net::IpAddr = fields.get(4)?.parse().ok()?;
-    Some(std::net::SocketAddr::new(ip, fields.get(5)?.parse().ok()?))
-}
-
 fn start_channel(shared: &Arc<PeerShared>, data_channel: Arc<dyn DataChannel>) {
     let shared = shared.clone();
     runtime::spawn(async move {
@@ -556,7 +546,7 @@ async fn perform(
         Request::AddIceCandidate(init) => {
             // Already a peer-reflexive candidate: added again it would only slow the connect
             // (see runtime::CheckSources); the peer-reflexive one stands in.
-            let known = udp_candidate_address(&init.candidate)
+            let known = signal::udp_candidate_address(&init.candidate)
                 .is_some_and(|addr| shared.runtime.checked_from(addr));
             if !known {
                 connection

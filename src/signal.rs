@@ -84,6 +84,16 @@ pub fn ice_ufrag(sdp: &str) -> Option<&str> {
         .find_map(|line| line.trim_end().strip_prefix("a=ice-ufrag:"))
 }
 
+/// The address of a signalled UDP candidate, when it is an IP address (not mDNS).
+pub fn udp_candidate_address(candidate: &str) -> Option<std::net::SocketAddr> {
+    let fields: Vec<&str> = candidate.split_whitespace().collect();
+    if !fields.get(2)?.eq_ignore_ascii_case("udp") {
+        return None;
+    }
+    let ip: std::net::IpAddr = fields.get(4)?.parse().ok()?;
+    Some(std::net::SocketAddr::new(ip, fields.get(5)?.parse().ok()?))
+}
+
 /// A gathered candidate in the shape simple-peer signals it.
 pub fn candidate_signal(
     candidate: &RTCIceCandidate,
@@ -134,6 +144,7 @@ pub fn parse_untrusted(data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::SocketAddr;
 
     #[test]
     fn first_mid_reads_the_first_media_section() {
@@ -168,6 +179,23 @@ mod tests {
         ] {
             parse_untrusted(input);
         }
+    }
+
+    #[test]
+    fn udp_candidate_addresses_are_read_from_ip_candidates_only() {
+        assert_eq!(
+            udp_candidate_address("candidate:1 1 UDP 2130706431 10.0.0.2 50000 typ host"),
+            Some(SocketAddr::from(([10, 0, 0, 2], 50000)))
+        );
+        assert_eq!(
+            udp_candidate_address("candidate:1 1 udp 1 f00d.local 9 typ host"),
+            None
+        );
+        assert_eq!(
+            udp_candidate_address("candidate:1 1 tcp 1 10.0.0.2 9 typ host tcptype active"),
+            None
+        );
+        assert_eq!(udp_candidate_address("candidate:1 1 udp"), None);
     }
 
     #[test]
