@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use futures::FutureExt;
@@ -16,11 +16,17 @@ use crate::runtime::{lock, PeerRuntime};
 
 /// simple-peer's MAX_BUFFERED_AMOUNT: `write()` reports backpressure above this many queued bytes.
 pub const WRITE_HIGH_WATER: usize = 64 * 1024;
-/// SCTP holds at most this much unacknowledged data; the rest waits in our queue. Enough to
-/// keep a fast path busy, small enough that memory per peer stays bounded.
-const SCTP_HIGH_WATER: usize = 1024 * 1024;
-/// When SCTP drains to this level it asks for more (OnBufferedAmountLow).
-const SCTP_LOW_WATER: u32 = 256 * 1024;
+/// What SCTP may hold unacknowledged follows how fast the remote acknowledges: about this
+/// long's worth of its rate, between the two bounds below. See `InFlightLimit`.
+const IN_FLIGHT_TIME: Duration = Duration::from_millis(8);
+/// About what a browser's UDP receive buffer holds: Chromium asks for 64 KiB, which the
+/// kernel fills with ~56 full-size datagrams.
+const IN_FLIGHT_MIN: usize = 64 * 1024;
+/// Enough to keep a fast path busy (two Node peers on one machine), small enough that memory
+/// per peer stays bounded.
+const IN_FLIGHT_MAX: usize = 1024 * 1024;
+/// The acknowledgement rate is measured over windows of this length.
+const RATE_WINDOW: Duration = Duration::from_millis(25);
 /// Bytes delivered to JS that JS has not yet acknowledged. Past this the task stops reading
 /// the channel, SCTP's receive window closes, and the remote's sends back up.
 const RECEIVE_WINDOW: usize = 1024 * 1024;
@@ -196,6 +202,68 @@ fn own_buffer(message: BytesMut) -> Vec<u8> {
     buffer
 }
 
+/// How much the stream's channel may hand SCTP beyond what the remote has acknowledged.
+///
+/// rtc-sctp 0.21 resends everything outstanding at once when its retransmission timer
+/// fires, ignoring its congestion window. A browser reads its socket through a 64 KiB
+/// receive buffer, so a busy one drops most of that burst; the timer backs off (1, 2, 4 ...
+/// 60 s) and each round moves only what the buffer held. With a fixed 1 MiB in flight, a
+/// 16 MiB write to Chromium on a loaded machine stalled for over a minute; with 64 KiB it
+/// never stalled, but two Node peers lost 60% of their throughput. So the limit follows the
+/// remote: `IN_FLIGHT_TIME` of the rate it acknowledges at. A window in which data waited
+/// and nothing was acknowledged (a retransmission timeout) brings it to the minimum.
+struct InFlightLimit {
+    limit: usize,
+    window_started: Instant,
+    acknowledged: usize,
+    /// Data waited in our queue at some point of the window: the remote, not the writer,
+    /// set the pace, so a low rate says something about the remote.
+    held_back: bool,
+}
+
+impl InFlightLimit {
+    fn new(now: Instant) -> Self {
+        Self {
+            limit: IN_FLIGHT_MIN,
+            window_started: now,
+            acknowledged: 0,
+            held_back: false,
+        }
+    }
+
+    /// Notes what a look at SCTP found: `acknowledged` bytes since the last look, and whether
+    /// data is waiting. Returns the new limit when it changed.
+    fn observe(&mut self, acknowledged: usize, waiting: bool, now: Instant) -> Option<usize> {
+        self.acknowledged += acknowledged;
+        self.held_back |= waiting;
+        let elapsed = now.saturating_duration_since(self.window_started);
+        if elapsed < RATE_WINDOW {
+            return None;
+        }
+        let rate = self.acknowledged as f64 / elapsed.as_secs_f64();
+        let target =
+            ((rate * IN_FLIGHT_TIME.as_secs_f64()) as usize).clamp(IN_FLIGHT_MIN, IN_FLIGHT_MAX);
+        // A writer that sent little says nothing about how much more the remote could take.
+        let changed = (target > self.limit || (target < self.limit && self.held_back)).then(|| {
+            self.limit = target;
+            target
+        });
+        self.restart(now);
+        changed
+    }
+
+    fn restart(&mut self, now: Instant) {
+        self.window_started = now;
+        self.acknowledged = 0;
+        self.held_back = false;
+    }
+}
+
+/// SCTP reports OnBufferedAmountLow below this, so the task refills before the pipe empties.
+fn low_water(limit: usize) -> u32 {
+    (limit / 2) as u32
+}
+
 /// Drives one data channel until it closes. The peer's first channel carries the stream both
 /// ways. A later one, opened by a remote that is not simple-peer, is read only: its messages
 /// join the stream as simple-peer's do (it keeps listening to every channel it has seen), and
@@ -214,6 +282,7 @@ pub async fn run(
         outbox,
         open: false,
         in_flight_estimate: 0,
+        in_flight_limit: InFlightLimit::new(Instant::now()),
         flushes: Vec::new(),
         runtime,
         taken_since_resume: 0,
@@ -232,6 +301,7 @@ struct Pump {
     outbox: Option<mpsc::UnboundedReceiver<Outgoing>>,
     open: bool,
     in_flight_estimate: usize,
+    in_flight_limit: InFlightLimit,
     flushes: Vec<u32>,
     runtime: Arc<PeerRuntime>,
     taken_since_resume: usize,
@@ -241,7 +311,7 @@ impl Pump {
     async fn run(&mut self) {
         let _ = self
             .channel
-            .set_buffered_amount_low_threshold(SCTP_LOW_WATER)
+            .set_buffered_amount_low_threshold(low_water(self.in_flight_limit.limit))
             .await;
         // A channel announced by the remote may already be open when we first see it.
         if matches!(
@@ -253,8 +323,9 @@ impl Pump {
         let mut recheck = tokio::time::interval(IN_FLIGHT_RECHECK);
         recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let can_send =
-                self.open && self.outbox.is_some() && self.in_flight_estimate < SCTP_HIGH_WATER;
+            let can_send = self.open
+                && self.outbox.is_some()
+                && self.in_flight_estimate < self.in_flight_limit.limit;
             let can_read = self.shared.unacknowledged.load(Ordering::Acquire) < RECEIVE_WINDOW;
             let tracking = self.in_flight_estimate > 0 || !self.flushes.is_empty();
             tokio::select! {
@@ -370,10 +441,10 @@ impl Pump {
                     error.to_string(),
                 )));
             }
-            if self.in_flight_estimate >= SCTP_HIGH_WATER {
+            if self.in_flight_estimate >= self.in_flight_limit.limit {
                 self.refresh_in_flight().await;
             }
-            if self.in_flight_estimate < SCTP_HIGH_WATER {
+            if self.in_flight_estimate < self.in_flight_limit.limit {
                 next = self
                     .outbox
                     .as_mut()
@@ -390,10 +461,27 @@ impl Pump {
         if self.outbox.is_none() {
             return;
         }
-        self.in_flight_estimate = self.channel.outstanding_bytes().await.unwrap_or(0);
-        self.shared
-            .in_flight
-            .store(self.in_flight_estimate, Ordering::Release);
+        let outstanding = self.channel.outstanding_bytes().await.unwrap_or(0);
+        // The estimate counts what was sent since the last look, so any shortfall is acknowledged.
+        let acknowledged = self.in_flight_estimate.saturating_sub(outstanding);
+        self.in_flight_estimate = outstanding;
+        self.shared.in_flight.store(outstanding, Ordering::Release);
+        let waiting = self.shared.queued.load(Ordering::Acquire) > 0;
+        if outstanding == 0 && !waiting {
+            // Everything is acknowledged and nothing waits: the writer sets the pace, and
+            // however long it pauses says nothing about the remote's rate.
+            self.in_flight_limit.restart(Instant::now());
+            return;
+        }
+        if let Some(limit) = self
+            .in_flight_limit
+            .observe(acknowledged, waiting, Instant::now())
+        {
+            let _ = self
+                .channel
+                .set_buffered_amount_low_threshold(low_water(limit))
+                .await;
+        }
     }
 
     /// Tells JS what it waits for: room to write, and completed flushes.
@@ -507,5 +595,60 @@ mod tests {
         let pieces = batch_of(&lengths).into_pieces();
         let sizes: Vec<usize> = pieces.iter().map(Vec::len).collect();
         assert_eq!(sizes, vec![short * (count - 1), short]);
+    }
+
+    /// Feeds one rate window: `bytes` acknowledged over `RATE_WINDOW`.
+    fn window(limit: &mut InFlightLimit, now: &mut Instant, bytes: usize, waiting: bool) -> usize {
+        *now += RATE_WINDOW;
+        limit.observe(bytes, waiting, *now);
+        limit.limit
+    }
+
+    #[test]
+    fn in_flight_limit_grows_with_a_fast_remote_up_to_the_maximum() {
+        let mut now = Instant::now();
+        let mut limit = InFlightLimit::new(now);
+        assert_eq!(limit.limit, IN_FLIGHT_MIN);
+        // 100 MB/s acknowledged: 8 ms of it is 800 kB.
+        let per_window = (100e6 * RATE_WINDOW.as_secs_f64()) as usize;
+        assert_eq!(window(&mut limit, &mut now, per_window, true), 800_000);
+        // Twice as fast would be 1.6 MB: held to the maximum.
+        assert_eq!(
+            window(&mut limit, &mut now, 2 * per_window, true),
+            IN_FLIGHT_MAX
+        );
+    }
+
+    #[test]
+    fn in_flight_limit_falls_to_the_minimum_when_waiting_data_gets_no_acknowledgement() {
+        let mut now = Instant::now();
+        let mut limit = InFlightLimit::new(now);
+        window(&mut limit, &mut now, 10_000_000, true);
+        assert_eq!(limit.limit, IN_FLIGHT_MAX);
+        // A retransmission timeout: data waits, nothing comes back for a whole window.
+        assert_eq!(window(&mut limit, &mut now, 0, true), IN_FLIGHT_MIN);
+    }
+
+    #[test]
+    fn in_flight_limit_keeps_its_value_when_the_writer_sets_the_pace() {
+        let mut now = Instant::now();
+        let mut limit = InFlightLimit::new(now);
+        window(&mut limit, &mut now, 10_000_000, true);
+        // A writer that sends a trickle with nothing left waiting: a low rate is its own.
+        assert_eq!(window(&mut limit, &mut now, 1_000, false), IN_FLIGHT_MAX);
+        // A slower remote that holds data back lowers it, but not below the minimum.
+        let per_window = (20e6 * RATE_WINDOW.as_secs_f64()) as usize;
+        assert_eq!(window(&mut limit, &mut now, per_window, true), 160_000);
+    }
+
+    #[test]
+    fn in_flight_limit_waits_for_a_whole_window() {
+        let now = Instant::now();
+        let mut limit = InFlightLimit::new(now);
+        assert_eq!(limit.observe(10_000_000, true, now + RATE_WINDOW / 2), None);
+        assert_eq!(
+            limit.observe(0, true, now + RATE_WINDOW),
+            Some(IN_FLIGHT_MAX)
+        );
     }
 }
