@@ -3,7 +3,7 @@
 // default mDNS hiding of host candidates on. Needs /usr/bin/chromium (CI installs it).
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { Peer, LOCAL, waitFor, withTimeout, until, destroyAll, drain } = require('./helpers')
+const { Peer, LOCAL, waitFor, withTimeout, until, destroyAll, destroyMade, track, drain } = require('./helpers')
 const harness = require('./browser/harness')
 
 const skip = harness.chromiumAvailable()
@@ -20,19 +20,12 @@ test.after(async () => {
   if (session) await session.close()
 })
 
-// Node peers of the current test: destroyed after it even when it fails, so a failure
-// cannot leave a live peer holding the process open.
-const nodePeers = []
-test.afterEach(async () => {
-  await destroyAll(...nodePeers.splice(0).filter(peer => !peer.destroyed))
-})
+// Node peers are destroyed after each test even when it fails, so a failure cannot leave a
+// live peer holding the process open.
+test.afterEach(destroyMade)
 
 function browserPair ({ nodeOpts = {}, ...rest } = {}) {
-  return harness.browserPair(session, () => {
-    const peer = new Peer(Object.assign({ config: LOCAL }, nodeOpts))
-    nodePeers.push(peer)
-    return peer
-  }, rest)
+  return harness.browserPair(session, () => track(new Peer(Object.assign({ config: LOCAL }, nodeOpts))), rest)
 }
 
 async function connected ({ node, browser }) {

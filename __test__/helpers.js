@@ -49,13 +49,18 @@ function relay (from, to, filter = data => data) {
   })
 }
 
-// Peers made by makePair (and connectedPair) that destroyMade has not yet seen.
+// Peers made by makePair (and connectedPair), or handed to track(), that destroyMade has
+// not yet seen.
 const made = []
 
+function track (peer) {
+  made.push(peer)
+  return peer
+}
+
 function makePair (optsA = {}, optsB = {}) {
-  const a = new Peer(Object.assign({ initiator: true, config: LOCAL }, optsA))
-  const b = new Peer(Object.assign({ config: LOCAL }, optsB))
-  made.push(a, b)
+  const a = track(new Peer(Object.assign({ initiator: true, config: LOCAL }, optsA)))
+  const b = track(new Peer(Object.assign({ config: LOCAL }, optsB)))
   return { a, b }
 }
 
@@ -123,6 +128,7 @@ module.exports = {
   relay,
   makePair,
   connectedPair,
+  track,
   destroyMade,
   destroyAll,
   drain,
