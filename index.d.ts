@@ -151,6 +151,36 @@ declare namespace Peer {
    */
   function readMediaFile (path: string, options?: { realtime?: boolean, fps?: number }): AsyncIterable<MediaSample> & { codec: Codec }
 
+  /**
+   * `peer._pc`: an RTCPeerConnection-shaped view of the native connection, for code that
+   * reaches into simple-peer's `_pc`. null once the peer is destroyed.
+   */
+  interface PeerConnection extends EventTarget {
+    readonly connectionState: string
+    readonly iceConnectionState: string
+    readonly iceGatheringState: string
+    readonly signalingState: string
+    readonly localDescription: { type: string, sdp: string } | null
+    readonly remoteDescription: { type: string, sdp: string } | null
+    readonly currentLocalDescription: { type: string, sdp: string } | null
+    readonly currentRemoteDescription: { type: string, sdp: string } | null
+    getStats (): Promise<Map<string, { id: string, type: string, [key: string]: unknown }>>
+    getSenders (): Array<{ track: MediaStreamTrack | null }>
+    getReceivers (): Array<{ track: MediaStreamTrack }>
+    getTransceivers (): Array<{ mid: string | null, direction: string, sender: { track: MediaStreamTrack | null }, receiver: { track: MediaStreamTrack | null } }>
+    /** The next offer (negotiate() makes one) restarts ICE. */
+    restartIce (): void
+    close (): void
+    onconnectionstatechange: ((event: Event) => void) | null
+    oniceconnectionstatechange: ((event: Event) => void) | null
+    onicegatheringstatechange: ((event: Event) => void) | null
+    onsignalingstatechange: ((event: Event) => void) | null
+    onicecandidate: ((event: Event & { candidate: object | null }) => void) | null
+    ontrack: ((event: Event & { track: MediaStreamTrack, streams: MediaStream[] }) => void) | null
+    ondatachannel: ((event: Event) => void) | null
+    onnegotiationneeded: ((event: Event) => void) | null
+  }
+
   /** The names code written against @types/simple-peer uses. */
   type Instance = Peer
   type SimplePeerData = SendData
@@ -176,6 +206,8 @@ declare class Peer extends Duplex {
   localAddress: string | undefined
   localPort: number | undefined
   localFamily: 'IPv4' | 'IPv6' | undefined
+  /** simple-peer's `_pc`, as a compatibility surface: see Peer.PeerConnection. */
+  _pc: Peer.PeerConnection | null
 
   signal (data: string | Peer.SignalData): void
   send (data: Peer.SendData): void

@@ -1,9 +1,10 @@
 'use strict'
 /*! simple-peer-native. MIT License. The simple-peer 9.11.1 API over a Rust WebRTC stack. */
 const { Duplex } = require('stream')
-const { randomBytes } = require('crypto')
+const { randomBytes, randomUUID } = require('crypto')
 const { NativePeer } = require('./binding')
 const { MediaStream, MediaStreamTrack, readMediaFile } = require('./media')
+const { RTCPeerConnection } = require('./peer-connection')
 const { errCode, toBuffer } = require('./util')
 
 // simple-peer's MAX_BUFFERED_AMOUNT (64 KiB) lives natively: send() reports backpressure past it.
@@ -41,6 +42,19 @@ function checkStream (stream) {
 // The sender's track stops feeding it.
 function detachSender (sender) {
   if (sender.track) sender.track._senders.delete(sender.handle)
+}
+
+// Live initiators of this process, so an answerer can find its remote among them (see
+// _connectAfterPartner). A peer leaves the set when it connects or is destroyed.
+const connectingInitiators = new Set()
+
+function iceUfrag (description) {
+  const match = description && /^a=ice-ufrag:(\S+)/m.exec(description.sdp)
+  return match ? match[1] : null
+}
+
+function isObject (value) {
+  return typeof value === 'object' && value !== null
 }
 
 function candidateAddress (candidate) {
@@ -97,9 +111,6 @@ class Peer extends Duplex {
     this._pendingCandidates = []
     this._localCandidates = [] // held until the description they belong to is signalled
     this._remoteDescriptionSent = false
-    this._iceConnectionState = 'new'
-    this._iceGatheringState = 'new'
-    this._signalingState = 'stable'
 
     this._isNegotiating = false
     this._firstNegotiation = true
@@ -120,7 +131,16 @@ class Peer extends Duplex {
     this._nextSenderId = 1
     this._remoteStreams = []
     this._remoteTrackById = new Map() // native id -> MediaStreamTrack
+    this._remoteSections = new Map() // mid -> { track, ssrcs }: what the remote sends
     this._requestedTransceivers = new Set() // local track ids the initiator was asked about
+
+    // RTCPeerConnection-shaped, with simple-peer's own handlers on it (see peer-connection.js).
+    this._pc = new RTCPeerConnection(this)
+    this._pc.oniceconnectionstatechange = () => { this._onIceStateChange() }
+    this._pc.onicegatheringstatechange = () => { this._onIceStateChange() }
+    this._pc.onconnectionstatechange = () => { this._onConnectionStateChange() }
+    this._pc.onsignalingstatechange = () => { this._onSignalingStateChange() }
+    this._pc.onicecandidate = event => { this._onIceCandidate(event.candidate) }
 
     try {
       this._native = new NativePeer(this._nativeOptions(opts), event => this._onNativeEvent(event))
@@ -134,6 +154,9 @@ class Peer extends Duplex {
 
     this._debug('initial negotiation')
     this._needsNegotiation()
+
+    if (this.initiator) connectingInitiators.add(this)
+    this._connectWaiters = [] // run after this peer's 'connect', or its destroy
 
     this._onFinishBound = () => { this._onFinish() }
     this.once('finish', this._onFinishBound)
@@ -178,7 +201,11 @@ class Peer extends Duplex {
       this._debug('got request for transceiver')
       this.addTransceiver(data.transceiverRequest.kind, data.transceiverRequest.init)
     }
-    if (data.candidate) {
+    // An end-of-candidates marker: `candidate: null`, `''`, or an inner candidate line that
+    // is null or '' (what some stacks and relays send). Nothing to add, before or after connect.
+    const endOfCandidates = (data.type === 'candidate' && (data.candidate === null || data.candidate === '')) ||
+      (isObject(data.candidate) && (data.candidate.candidate === null || data.candidate.candidate === ''))
+    if (data.candidate && !endOfCandidates) {
       if (this._remoteDescriptionSent) {
         this._addIceCandidate(data.candidate)
       } else {
@@ -188,6 +215,9 @@ class Peer extends Duplex {
     if (data.sdp) {
       this._request(this._native.setRemoteDescription(String(data.type), String(data.sdp)))
         .then(description => {
+          if (this.destroyed) return
+          this._pc.remoteDescription = { type: description.type, sdp: description.sdp }
+          this._applyRemoteMedia(description.media)
           if (this.destroyed) return
           if (description.type === 'offer') this._createAnswer()
         })
@@ -199,8 +229,6 @@ class Peer extends Duplex {
       this._pendingCandidates.forEach(candidate => this._addIceCandidate(candidate))
       this._pendingCandidates = []
     }
-    // An end-of-candidates marker ({ type: 'candidate', candidate: null }) carries nothing to add.
-    const endOfCandidates = data.type === 'candidate' && (data.candidate === null || data.candidate === '')
     if (!data.sdp && !data.candidate && !data.renegotiate && !data.transceiverRequest && !endOfCandidates) {
       this.destroy(errCode(new Error('signal() called with invalid signal data'), 'ERR_SIGNALING'))
     }
@@ -212,8 +240,6 @@ class Peer extends Duplex {
       this.destroy(errCode(new Error('invalid ICE candidate: ' + JSON.stringify(candidate)), 'ERR_ADD_ICE_CANDIDATE'))
       return
     }
-    // An empty candidate marks the end of the remote's candidates: nothing to add.
-    if (candidate.candidate === '') return
     const mLineIndex = Number.isInteger(candidate.sdpMLineIndex) ? candidate.sdpMLineIndex : null
     const mid = typeof candidate.sdpMid === 'string' ? candidate.sdpMid : null
     this._request(this._native.addIceCandidate(candidate.candidate, mid, mLineIndex))
@@ -435,7 +461,17 @@ class Peer extends Duplex {
 
       if (this._native) this._native.close()
       this._releaseMedia()
+      // As simple-peer: the handlers come off and _pc is gone once destroyed.
+      this._pc._closed()
+      this._pc.oniceconnectionstatechange = null
+      this._pc.onicegatheringstatechange = null
+      this._pc.onconnectionstatechange = null
+      this._pc.onsignalingstatechange = null
+      this._pc.onicecandidate = null
+      this._pc = null
 
+      connectingInitiators.delete(this)
+      this._releaseConnectWaiters()
       if (err) this.emit('error', err)
       this.emit('close')
       cb()
@@ -496,7 +532,8 @@ class Peer extends Duplex {
   // Natively, creating a description also sets it: see _onLocalDescription().
   _createOffer () {
     if (this.destroyed) return
-    this._request(this._native.createOffer(Boolean(this.offerOptions.iceRestart)))
+    const iceRestart = this._pc._takeIceRestart() || Boolean(this.offerOptions.iceRestart)
+    this._request(this._native.createOffer(iceRestart))
       .then(description => this._onLocalDescription(description))
       .catch(err => this._onDescriptionError(err, 'ERR_CREATE_OFFER'))
   }
@@ -534,8 +571,10 @@ class Peer extends Duplex {
   // description is set as created and sdpTransform shapes what the remote is sent.
   _onLocalDescription (description) {
     if (this.destroyed) return
+    this._pc.localDescription = description
     const sendDescription = current => {
       if (this.destroyed) return
+      this._pc.localDescription = current
       let sdp = current.sdp
       if (!this.trickle && !this.allowHalfTrickle) sdp = filterTrickle(sdp)
       sdp = this.sdpTransform(sdp)
@@ -567,6 +606,7 @@ class Peer extends Duplex {
     this._debug('maybeReady pc %s channel %s', this._pcReady, this._channelOpen)
     if (this._connected || this._connecting || !this._pcReady || !this._channelOpen) return
     this._connecting = true
+    if (this.remoteAddress !== undefined) return this._connectAfterPartner()
     this._findCandidatePair(CANDIDATE_PAIR_ATTEMPTS)
   }
 
@@ -580,12 +620,51 @@ class Peer extends Duplex {
         return
       }
       if (pair) this._setAddresses(pair)
-      this._connecting = false
-      this._connected = true
-
-      this._debug('connect')
-      this.emit('connect')
+      this._connectAfterPartner()
     })
+  }
+
+  // Browsers and libwebrtc open the initiator's channel first: the answerer learns of it
+  // from the initiator's DCEP message. Natively the two opens race, which only code holding
+  // both peers in one process can see, and such code (simple-peer's own tests among it)
+  // relies on the order. So an answerer whose remote is an initiator of this process,
+  // matched by ICE credentials, announces 'connect' only after that initiator has.
+  _connectAfterPartner () {
+    const partner = this.initiator ? null : this._localPartner()
+    if (partner) {
+      this._debug('connect after the initiator in this process')
+      partner._connectWaiters.push(() => this._onConnect())
+    } else {
+      this._onConnect()
+    }
+  }
+
+  _localPartner () {
+    const localUfrag = iceUfrag(this._pc.localDescription)
+    const remoteUfrag = iceUfrag(this._pc.remoteDescription)
+    for (const peer of connectingInitiators) {
+      if (peer._pc && iceUfrag(peer._pc.localDescription) === remoteUfrag &&
+        iceUfrag(peer._pc.remoteDescription) === localUfrag) return peer
+    }
+    return null
+  }
+
+  _onConnect () {
+    if (this.destroyed) return
+    this._connecting = false
+    this._connected = true
+    connectingInitiators.delete(this)
+    this._debug('connect')
+    try {
+      this.emit('connect')
+    } finally {
+      this._releaseConnectWaiters() // a throwing listener must not strand the answerer
+    }
+  }
+
+  _releaseConnectWaiters () {
+    const waiters = this._connectWaiters.splice(0)
+    waiters.forEach(waiter => waiter())
   }
 
   _setAddresses (pair) {
@@ -614,18 +693,17 @@ class Peer extends Duplex {
       case 'reply': return this._onReply(event)
       case 'messages': return this._onMessages(event.pieces, event.sizes)
       case 'writable': return this._onChannelBufferedAmountLow()
-      case 'candidate': return this._onIceCandidate(event.value)
+      case 'candidate': return this._pc && this._pc._fire('icecandidate', { candidate: event.value })
       case 'iceGatheringState':
-        this._iceGatheringState = event.value
-        this._onIceStateChange()
-        if (event.value === 'complete') this._onIceCandidate(null)
+        if (!this._pc) return
+        this._pc._setState('iceGatheringState', event.value, 'icegatheringstatechange')
+        // Gathering is complete: browsers then fire icecandidate with a null candidate.
+        if (event.value === 'complete') this._pc._fire('icecandidate', { candidate: null })
         return
-      case 'iceConnectionState':
-        this._iceConnectionState = event.value
-        return this._onIceStateChange()
-      case 'connectionState': return this._onConnectionStateChange(event.value)
-      case 'signalingState': return this._onSignalingStateChange(event.value)
-      case 'channelOpen': return this._onChannelOpen(event.value)
+      case 'iceConnectionState': return this._pc && this._pc._setState('iceConnectionState', event.value, 'iceconnectionstatechange')
+      case 'connectionState': return this._pc && this._pc._setState('connectionState', event.value, 'connectionstatechange')
+      case 'signalingState': return this._pc && this._pc._setState('signalingState', event.value, 'signalingstatechange')
+      case 'channelOpen': return this._onChannelOpen(event.value.label, event.value.pair)
       case 'channelClose': return this._onChannelClose()
       case 'track': return this._onTrack(event.id, event.value)
       case 'rtp': return this._onRemoteMedia(event.id, 'rtp', event.data)
@@ -637,18 +715,69 @@ class Peer extends Duplex {
     }
   }
 
+  // Browsers announce remote tracks while applying the remote description, before any
+  // packet: so does this, from what each media section says the remote sends (read natively,
+  // signal::remote_media). A track keeps its object across renegotiations while its section
+  // keeps sending the same sender's track (msid), and ends when the section stops.
+  _applyRemoteMedia (sections) {
+    for (const section of sections || []) {
+      const current = this._remoteSections.get(section.mid)
+      const sameTrack = current && (!section.trackId || section.trackId === current.track.id)
+      // webrtc 0.21 marks a section whose track was removed sendonly, naming no track: a
+      // section that names none (browsers always do) is announced by its first packet.
+      const sending = section.sending && (section.trackId !== null || section.ssrcs.length > 0)
+      if (!sending || (current && !sameTrack)) this._removeRemoteSection(section.mid)
+      if (!sending) continue
+      if (sameTrack) {
+        current.ssrcs = section.ssrcs
+        continue
+      }
+      const track = MediaStreamTrack._remote({ kind: section.kind, codec: section.codec, trackId: section.trackId || randomUUID() }, null)
+      this._remoteSections.set(section.mid, { track, ssrcs: section.ssrcs })
+      this._announceTrack(track, section.streamIds)
+      if (this.destroyed) return
+    }
+  }
+
+  _removeRemoteSection (mid) {
+    const section = this._remoteSections.get(mid)
+    if (!section) return
+    this._remoteSections.delete(mid)
+    for (const [id, track] of this._remoteTrackById) {
+      if (track === section.track) this._remoteTrackById.delete(id)
+    }
+    for (const stream of this._remoteStreams) stream.removeTrack(section.track)
+    section.track._end()
+  }
+
+  // A remote track's first packet: its packets and frames go to the track announced for
+  // the section that declared its SSRC (or carries its track id). One the description did
+  // not announce (a stack that declares neither) is announced now.
   _onTrack (id, info) {
     if (this.destroyed) return
-    const track = MediaStreamTrack._remote(Object.assign({ id }, info), this._native)
+    const sections = [...this._remoteSections.values()]
+    const section = sections.find(candidate => candidate.ssrcs.includes(info.ssrc)) ||
+      sections.find(candidate => candidate.track.id === info.trackId && !candidate.track._source)
+    const track = section ? section.track : MediaStreamTrack._remote(Object.assign({ id }, info), this._native)
+    track._source = { native: this._native, id }
+    if (info.codec) track.codec = info.codec
     this._remoteTrackById.set(id, track)
-    const streamIds = info.streamIds.length > 0 ? info.streamIds : [track.id]
+    if (!section) this._announceTrack(track, info.streamIds)
+  }
+
+  // One 'track' per stream the track belongs to, and one 'stream' per new stream id, as
+  // simple-peer emits them from a browser's ontrack.
+  _announceTrack (track, streamIds) {
+    if (streamIds.length === 0) streamIds = [track.id]
     for (const streamId of streamIds) {
       let stream = this._remoteStreams.find(remoteStream => remoteStream.id === streamId)
       const isNew = !stream
       if (isNew) stream = new MediaStream([], streamId)
       stream.addTrack(track)
       this._debug('on track')
+      this._pc._fire('track', { track, streams: [stream], receiver: { track } })
       this.emit('track', track, stream)
+      if (this.destroyed) return
       if (!isNew) continue // one 'stream' event per stream, however many tracks it has
       this._remoteStreams.push(stream)
       queueMicrotask(() => {
@@ -675,6 +804,8 @@ class Peer extends Duplex {
     this._senderMap.clear()
     for (const track of this._remoteTrackById.values()) track._end()
     this._remoteTrackById.clear()
+    for (const { track } of this._remoteSections.values()) track._end()
+    this._remoteSections.clear()
   }
 
   _request (id) {
@@ -726,11 +857,14 @@ class Peer extends Duplex {
     cb(null)
   }
 
-  _onChannelOpen (label) {
+  // `pair`: the selected candidate pair, looked up natively before the event, so 'connect'
+  // can follow at once (the initiator's channel opens first, and so does its 'connect').
+  _onChannelOpen (label, pair) {
     if (this._connected || this.destroyed) return
     this._debug('on channel open')
     this.channelName = label
     this._channelOpen = true
+    if (pair) this._setAddresses(pair)
     this._maybeReady()
   }
 
@@ -759,8 +893,8 @@ class Peer extends Duplex {
 
   _onIceStateChange () {
     if (this.destroyed) return
-    const iceConnectionState = this._iceConnectionState
-    const iceGatheringState = this._iceGatheringState
+    const iceConnectionState = this._pc.iceConnectionState
+    const iceGatheringState = this._pc.iceGatheringState
     this._debug('iceStateChange (connection: %s) (gathering: %s)', iceConnectionState, iceGatheringState)
     this.emit('iceStateChange', iceConnectionState, iceGatheringState)
 
@@ -776,9 +910,9 @@ class Peer extends Duplex {
     }
   }
 
-  _onConnectionStateChange (state) {
+  _onConnectionStateChange () {
     if (this.destroyed) return
-    if (state === 'failed') {
+    if (this._pc.connectionState === 'failed') {
       // webrtc reports this before the ICE state that caused it; browsers the other way
       // round. A tick lets ICE's 'failed' (ERR_ICE_CONNECTION_FAILURE) speak first.
       this._setTimeout(() => {
@@ -788,9 +922,9 @@ class Peer extends Duplex {
     }
   }
 
-  _onSignalingStateChange (state) {
+  _onSignalingStateChange () {
     if (this.destroyed) return
-    this._signalingState = state
+    const state = this._pc.signalingState
     if (state === 'stable') {
       this._isNegotiating = false
       if (this._queuedNegotiation) {

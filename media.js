@@ -115,7 +115,8 @@ class MediaStreamTrack extends EventEmitter {
     const track = new MediaStreamTrack({ kind: info.kind, codec: CODECS[info.kind].includes(info.codec) ? info.codec : undefined, id: info.trackId })
     track.remote = true
     track.codec = info.codec
-    track._source = { native, id: info.id }
+    // Announced from the remote description, a track has no source until its first packet.
+    track._source = native ? { native, id: info.id } : null
     return track
   }
 

@@ -1,7 +1,7 @@
 'use strict'
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { Peer, LOCAL, waitFor, relay, makePair, connectedPair, destroyAll, destroyMade } = require('./helpers')
+const { Peer, LOCAL, waitFor, relay, makePair, connectedPair, destroyAll, destroyMade, track } = require('./helpers')
 
 test.afterEach(destroyMade)
 
@@ -146,17 +146,51 @@ test('an unordered, unreliable channel config is honoured', async () => {
   await destroyAll(a, b)
 })
 
-test('getStats reports the transport and a selected pair whose candidates resolve', async () => {
-  const { a, b } = await connectedPair()
-  const reports = await new Promise((resolve, reject) => a.getStats((err, r) => err ? reject(err) : resolve(r)))
-  assert.ok(Array.isArray(reports))
-  const byId = new Map(reports.map(report => [report.id, report]))
-  const transport = reports.find(report => report.type === 'transport')
-  assert.ok(transport && transport.selectedCandidatePairId)
-  const pair = byId.get(transport.selectedCandidatePairId)
-  assert.equal(pair.type, 'candidate-pair')
-  assert.equal(byId.get(pair.localCandidateId).address, a.localAddress)
-  await destroyAll(a, b)
+// Every id an entry refers to resolves within the same report, with browsers' fields: webrtc
+// 0.21 leaves out the peer-reflexive remote a selected pair often names.
+test('getStats: every id a report refers to resolves, the selected pair to both addresses', async () => {
+  for (const trickle of [true, false, true, false]) {
+    const { a, b } = await connectedPair({ trickle }, { trickle })
+    for (const peer of [a, b]) {
+      const reports = await new Promise((resolve, reject) => peer.getStats((err, r) => err ? reject(err) : resolve(r)))
+      assert.ok(Array.isArray(reports))
+      const byId = new Map(reports.map(report => [report.id, report]))
+      for (const report of reports) {
+        for (const key of ['localCandidateId', 'remoteCandidateId', 'transportId', 'selectedCandidatePairId', 'codecId']) {
+          if (report[key]) assert.ok(byId.has(report[key]), `${report.type}.${key} ${report[key]} resolves`)
+        }
+      }
+      const transport = reports.find(report => report.type === 'transport')
+      const pair = byId.get(transport.selectedCandidatePairId)
+      assert.equal(pair.type, 'candidate-pair')
+      const local = byId.get(pair.localCandidateId)
+      const remote = byId.get(pair.remoteCandidateId)
+      assert.deepEqual([local.type, local.address, local.port], ['local-candidate', peer.localAddress, peer.localPort])
+      assert.deepEqual([remote.type, remote.address, remote.port, remote.protocol], ['remote-candidate', peer.remoteAddress, peer.remotePort, 'udp'])
+      assert.ok(['host', 'prflx'].includes(remote.candidateType), remote.candidateType)
+    }
+    await destroyAll(a, b)
+  }
+})
+
+// What some stacks and relays send for end-of-candidates: an inner candidate of null (or
+// ''). Accepted silently, before the description and after connect.
+test('an end-of-candidates marker with a null inner candidate is accepted before and after connect', async () => {
+  const { a, b } = makePair()
+  const errors = []
+  for (const peer of [a, b]) peer.on('error', err => errors.push(err.code))
+  const marker = () => ({ candidate: { candidate: null, sdpMLineIndex: 0, sdpMid: '0' } })
+  b.signal(marker())
+  b.signal({ type: 'candidate', candidate: { candidate: '', sdpMid: '0' } })
+  relay(a, b)
+  relay(b, a)
+  await Promise.all([waitFor(a, 'connect'), waitFor(b, 'connect')])
+  a.signal(marker())
+  b.signal(marker())
+  a.send('after the markers')
+  assert.equal(String(await waitFor(b, 'data')), 'after the markers')
+  assert.deepEqual(errors, [])
+  assert.equal(a.destroyed || b.destroyed, false)
 })
 
 test('sdpTransform sees and shapes the local description', async () => {
@@ -185,4 +219,71 @@ test('statics and ignored options match simple-peer', async () => {
   assert.deepEqual(peer.config.iceServers, [])
   assert.equal(peer.config.sdpSemantics, 'unified-plan')
   await destroyAll(peer)
+})
+
+// As with browsers and wrtc: the answerer learns of the channel from the initiator, so the
+// initiator's 'connect' comes first, and each side knows its remote address by its own
+// 'connect'. Either creation order, with and without trickle.
+test('the initiator connects first, every time, with both remote addresses set', async () => {
+  const orders = []
+  for (let run = 0; run < 20; run++) {
+    const trickle = run % 4 < 2
+    const make = initiator => track(new Peer({ config: LOCAL, initiator, trickle }))
+    const [a, b] = run % 2 === 0 ? [make(true), make(false)] : [make(false), make(true)].reverse()
+    relay(a, b)
+    relay(b, a)
+    const order = []
+    const connected = [a, b].map(peer => waitFor(peer, 'connect').then(() => {
+      order.push(`${peer.initiator ? 'initiator' : 'answerer'}${peer.remoteAddress && peer.remotePort ? '' : ' without address'}`)
+    }))
+    await Promise.all(connected)
+    orders.push(order.join(' then '))
+    await destroyAll(a, b)
+  }
+  assert.deepEqual(orders, new Array(20).fill('initiator then answerer'))
+})
+
+// simple-peer users reach into peer._pc; the original suite calls its handlers directly.
+test('peer._pc is RTCPeerConnection-shaped and backed by the native peer', async () => {
+  const { a, b } = makePair()
+  const seen = []
+  a._pc.addEventListener('iceconnectionstatechange', () => seen.push(a._pc.iceConnectionState))
+  assert.equal(typeof a._pc.oniceconnectionstatechange, 'function', 'simple-peer\'s own handler is set')
+  assert.equal(a._pc.signalingState, 'stable')
+  relay(a, b)
+  relay(b, a)
+  await Promise.all([waitFor(a, 'connect'), waitFor(b, 'connect')])
+  assert.ok(seen.includes('connected'), `listeners see ICE states: ${seen}`)
+  assert.equal(a._pc.connectionState, 'connected')
+  assert.ok(['connected', 'completed'].includes(b._pc.iceConnectionState))
+  assert.equal(a._pc.localDescription.type, 'offer')
+  assert.equal(a._pc.remoteDescription.type, 'answer')
+  assert.equal(b._pc.remoteDescription.sdp.includes('a=ice-ufrag:'), true)
+  const stats = await a._pc.getStats()
+  assert.ok(stats instanceof Map)
+  assert.ok([...stats.values()].some(report => report.type === 'transport'))
+
+  const track = new Peer.MediaStreamTrack({ kind: 'video' })
+  const stream = new Peer.MediaStream([track])
+  const negotiated = Promise.all([waitFor(a, 'negotiated'), waitFor(b, 'negotiated')])
+  a.addStream(stream)
+  await negotiated
+  assert.deepEqual(a._pc.getSenders().map(sender => sender.track), [track])
+  assert.equal(a._pc.getTransceivers()[0].sender.track, track)
+  assert.deepEqual(b._pc.getReceivers().map(receiver => receiver.track.id), [track.id], 'announced at negotiation')
+
+  const ufrag = description => /a=ice-ufrag:(\S+)/.exec(description.sdp)[1]
+  const before = ufrag(a._pc.localDescription)
+  const offers = []
+  a.on('signal', data => { if (data.type === 'offer') offers.push(data) })
+  const restarted = Promise.all([waitFor(a, 'negotiated'), waitFor(b, 'negotiated')])
+  a._pc.restartIce()
+  a.negotiate()
+  await restarted
+  assert.notEqual(ufrag(offers[0]), before, 'the offer after restartIce() has fresh ICE credentials')
+
+  const closed = waitFor(a, 'close')
+  a._pc.close()
+  await closed
+  assert.equal(a._pc, null, 'gone once destroyed, as in simple-peer')
 })

@@ -73,17 +73,17 @@ async function mediaPair (optsA = {}, optsB = {}) {
   return { a, b }
 }
 
-// Sends one sample at a time until the remote side reports a track (it appears with its
-// first packet), then returns it.
+// The remote side's track for `localTrack` (same id, as the sender's msid), once its media
+// flows: samples are sent one at a time until the first packet has reached it.
 async function remoteTrackFor (receiver, localTrack) {
-  const seen = receiver.tracks.length
   const sample = localTrack.kind === 'audio' ? Buffer.from([0xfc, 0xff, 0xfe]) : (await samplesOf(localTrack.codec))[0].data
-  for (let i = 0; i < 200 && receiver.tracks.length === seen; i++) {
+  const find = () => receiver.tracks.find(({ track }) => track.id === localTrack.id && track._source)
+  for (let i = 0; i < 200 && !find(); i++) {
     localTrack.writeSample(sample)
     await new Promise(resolve => setTimeout(resolve, 20))
   }
-  assert.ok(receiver.tracks.length > seen, `remote ${localTrack.kind}/${localTrack.codec} track appeared`)
-  return receiver.tracks[receiver.tracks.length - 1]
+  assert.ok(find(), `remote ${localTrack.kind}/${localTrack.codec} track appeared`)
+  return find()
 }
 
 for (const codec of ['vp8', 'vp9', 'h264', 'av1', 'opus']) {
@@ -324,4 +324,44 @@ test('MediaStream and MediaStreamTrack behave like the browser classes', () => {
   assert.equal(audio.label, 'mic')
   assert.equal(audio.codec, 'opus')
   assert.equal(new MediaStream(stream).getTracks().length, 1)
+})
+
+// As in browsers: 'track' and 'stream' fire while the remote description is applied, for a
+// track that has sent nothing yet, with the sender's track and stream ids (its msid); each
+// exactly once across renegotiations from either side; media reaches that same track later.
+test('remote tracks are announced at negotiation with the sender\'s ids, once each, and carry media later', async () => {
+  const video = videoTrack()
+  const audio = new MediaStreamTrack({ kind: 'audio' })
+  const stream = new MediaStream([video, audio])
+  const { a, b } = await mediaPair({ stream })
+  assert.ok(await until(() => b.tracks.length === 2), 'both tracks announced before any packet')
+  assert.deepEqual(b.tracks.map(({ track }) => track.id).sort(), [video.id, audio.id].sort())
+  assert.deepEqual(b.tracks.map(({ stream: remote }) => remote.id), [stream.id, stream.id])
+  await until(() => b.streamEvents.length === 1)
+  assert.deepEqual(b.streamEvents.map(remote => remote.id), [stream.id])
+  assert.equal(b.streamEvents[0].getTracks().length, 2)
+
+  const negotiated = () => Promise.all([waitFor(a, 'negotiated'), waitFor(b, 'negotiated')])
+  let both = negotiated()
+  a.negotiate()
+  await both
+  both = negotiated()
+  b.negotiate()
+  await both
+  const answererStream = new MediaStream([videoTrack()])
+  both = negotiated()
+  b.addStream(answererStream)
+  await both
+  assert.ok(await until(() => a.tracks.length === 1), 'the answerer\'s track reaches the initiator')
+  assert.equal(a.tracks[0].track.id, answererStream.getTracks()[0].id)
+  assert.equal(a.tracks[0].stream.id, answererStream.id)
+  assert.equal(b.tracks.length, 2, 'renegotiations announced no track twice')
+  assert.equal(b.streamEvents.length, 1, 'nor a stream')
+
+  const announced = b.tracks.find(({ track }) => track.id === video.id).track
+  const samples = await samplesOf('vp8')
+  const frames = collect(announced, 'frame', 5)
+  await writeAll(video, samples)
+  assert.deepEqual((await frames).map(frame => frame.data), samples.slice(0, 5).map(sample => sample.data))
+  assert.equal(b.tracks.length, 2, 'the first packet announces nothing more')
 })

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
+use futures::future::BoxFuture;
 use futures::FutureExt;
 use tokio::sync::{mpsc, Notify};
 use webrtc::data_channel::{DataChannel, DataChannelEvent, RTCDataChannelMessage};
@@ -45,6 +46,11 @@ const PARKED_READ_RUN: usize = 128;
 /// How often the task re-reads SCTP's outstanding byte count while data is in flight: it is
 /// what `bufferSize`, `'drain'` and `flush()` follow between OnBufferedAmountLow events.
 const IN_FLIGHT_RECHECK: Duration = Duration::from_millis(5);
+
+/// Looks up the addresses of the candidate pair ICE selected, for the open event: JS
+/// announces 'connect' with them at once. A lookup from JS after the event would be a round
+/// trip in which the other peer's 'connect' (in the same process) could overtake this one's.
+pub type SelectedPair = Box<dyn Fn() -> BoxFuture<'static, serde_json::Value> + Send + Sync>;
 
 pub enum Outgoing {
     Binary(BytesMut),
@@ -273,6 +279,7 @@ pub async fn run(
     shared: Arc<ChannelShared>,
     events: EventSink,
     runtime: Arc<PeerRuntime>,
+    selected_pair: SelectedPair,
 ) {
     let outbox = shared.take_outbox();
     let mut pump = Pump {
@@ -286,6 +293,7 @@ pub async fn run(
         flushes: Vec::new(),
         runtime,
         taken_since_resume: 0,
+        selected_pair,
     };
     pump.run().await;
     if pump.outbox.is_some() {
@@ -305,6 +313,7 @@ struct Pump {
     flushes: Vec<u32>,
     runtime: Arc<PeerRuntime>,
     taken_since_resume: usize,
+    selected_pair: SelectedPair,
 }
 
 impl Pump {
@@ -405,7 +414,8 @@ impl Pump {
                 return;
             }
             let label = self.channel.label().await.unwrap_or_default();
-            self.events.emit(Event::ChannelOpen { label });
+            let pair = (self.selected_pair)().await;
+            self.events.emit(Event::ChannelOpen { label, pair });
         }
     }
 

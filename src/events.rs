@@ -45,8 +45,10 @@ pub enum Event {
     IceConnectionState(String),
     ConnectionState(String),
     SignalingState(String),
+    /// `pair`: the selected candidate pair's addresses (see `channel::SelectedPair`), or null.
     ChannelOpen {
         label: String,
+        pair: Value,
     },
     ChannelClose,
     Messages {
@@ -135,8 +137,8 @@ impl Event {
                 js.value = Some(state.into());
                 "signalingState"
             }
-            Event::ChannelOpen { label } => {
-                js.value = Some(label.into());
+            Event::ChannelOpen { label, pair } => {
+                js.value = Some(json!({ "label": label, "pair": pair }));
                 "channelOpen"
             }
             Event::ChannelClose => "channelClose",
@@ -158,6 +160,7 @@ impl Event {
                     "streamIds": track.stream_ids,
                     "kind": track.kind,
                     "codec": track.codec,
+                    "ssrc": track.ssrc,
                 }));
                 "track"
             }

@@ -251,6 +251,9 @@ pub struct RemoteTrackInfo {
     pub stream_ids: Vec<String>,
     pub kind: String,
     pub codec: String,
+    /// The SSRC of the first packet: the remote description's a=ssrc lines tell which
+    /// announced track it belongs to.
+    pub ssrc: u32,
 }
 
 /// Delivers a remote track's packets and frames until it ends.
@@ -272,6 +275,7 @@ pub async fn run_remote_track(id: u32, track: Arc<dyn TrackRemote>, events: Even
                     stream_ids: init.stream_ids,
                     kind,
                     codec,
+                    ssrc: init.ssrc,
                 }));
             }
             TrackRemoteEvent::OnRtpPacket(packet) => {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 use std::time::Instant;
 
@@ -50,6 +50,9 @@ struct PeerShared {
     /// Remote tracks, by the id their events carry.
     remote_tracks: Mutex<HashMap<u32, Arc<dyn TrackRemote>>>,
     next_remote_track: AtomicU32,
+    /// The connection, for the channel tasks' look-ups; weak, since it holds us through
+    /// its handler.
+    connection: OnceLock<Weak<dyn PeerConnection>>,
 }
 
 impl PeerShared {
@@ -158,6 +161,7 @@ impl NativePeer {
             senders: Mutex::default(),
             remote_tracks: Mutex::default(),
             next_remote_track: AtomicU32::new(1),
+            connection: OnceLock::new(),
         });
         let (commands, receiver) = mpsc::unbounded_channel();
         let task_shared = shared.clone();
@@ -411,6 +415,7 @@ async fn run_peer(
         }
     };
     let connection: Arc<dyn PeerConnection> = Arc::new(connection);
+    let _ = shared.connection.set(Arc::downgrade(&connection));
 
     if let Some(channel_options) = &options.channel {
         let created = match channel_options.init() {
@@ -502,12 +507,23 @@ async fn build_connection(
 
 fn start_channel(shared: &Arc<PeerShared>, data_channel: Arc<dyn DataChannel>) {
     let shared = shared.clone();
+    let lookup = shared.clone();
+    let selected_pair: channel::SelectedPair = Box::new(move || {
+        let shared = lookup.clone();
+        Box::pin(async move {
+            match shared.connection.get().and_then(Weak::upgrade) {
+                Some(connection) => selected_candidate_pair(&*connection, &shared).await,
+                None => Value::Null,
+            }
+        })
+    });
     runtime::spawn(async move {
         let work = channel::run(
             data_channel,
             shared.channel.clone(),
             shared.events.clone(),
             shared.runtime.clone(),
+            selected_pair,
         );
         shared.guarded(work).await;
     });
@@ -537,11 +553,27 @@ async fn perform(
             let description =
                 signal::session_description(&kind, sdp, "ERR_SET_REMOTE_DESCRIPTION")?;
             shared.runtime.remote_description_applying();
+            let media: Vec<Value> = signal::remote_media(&description.sdp)
+                .into_iter()
+                .map(|media| {
+                    json!({
+                        "mid": media.mid,
+                        "kind": media.kind,
+                        "sending": media.sending,
+                        "trackId": media.track_id,
+                        "streamIds": media.stream_ids,
+                        "ssrcs": media.ssrcs,
+                        "codec": media.codec,
+                    })
+                })
+                .collect();
             connection
                 .set_remote_description(description)
                 .await
                 .map_err(coded("ERR_SET_REMOTE_DESCRIPTION"))?;
-            Ok(description_json(connection.remote_description().await))
+            let mut reply = description_json(connection.remote_description().await);
+            reply["media"] = Value::Array(media);
+            Ok(reply)
         }
         Request::AddIceCandidate(init) => {
             // Already a peer-reflexive candidate: added again it would only slow the connect
@@ -630,7 +662,18 @@ async fn perform(
             let report = connection
                 .get_stats(Instant::now(), StatsSelector::None)
                 .await;
-            Ok(stats::report_to_json(&report))
+            let selected = match connection.sctp().await {
+                Some(sctp) => sctp
+                    .transport()
+                    .ice_transport()
+                    .get_selected_candidate_pair()
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|pair| (pair.local().clone(), pair.remote().clone())),
+                None => None,
+            };
+            Ok(stats::report_to_json(&report, selected))
         }
     }
 }

@@ -84,6 +84,87 @@ pub fn ice_ufrag(sdp: &str) -> Option<&str> {
         .find_map(|line| line.trim_end().strip_prefix("a=ice-ufrag:"))
 }
 
+/// What one audio or video section of a remote description says the remote sends: JS
+/// announces remote tracks from these while applying the description, as browsers do,
+/// rather than when a track's first packet arrives.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RemoteMedia {
+    pub mid: String,
+    pub kind: String,
+    /// The remote sends on this section (port not 0, direction sendrecv or sendonly).
+    pub sending: bool,
+    /// The sender's track id (msid), when the remote gives one.
+    pub track_id: Option<String>,
+    pub stream_ids: Vec<String>,
+    /// The SSRCs the remote declared, which name the track its packets belong to.
+    pub ssrcs: Vec<u32>,
+    /// The first codec offered, lowercased (`vp8`, `opus`, ...).
+    pub codec: String,
+}
+
+/// The audio and video sections of a description, in order.
+pub fn remote_media(sdp: &str) -> Vec<RemoteMedia> {
+    let mut sections: Vec<RemoteMedia> = Vec::new();
+    let mut first_payload = None;
+    for line in sdp.lines().map(str::trim_end) {
+        if let Some(media) = line.strip_prefix("m=") {
+            let fields: Vec<&str> = media.split_whitespace().collect();
+            first_payload = fields.get(3).map(|pt| pt.to_string());
+            if let Some(kind @ ("audio" | "video")) = fields.first().copied() {
+                sections.push(RemoteMedia {
+                    kind: kind.to_owned(),
+                    sending: fields.get(1).is_some_and(|port| *port != "0"),
+                    ..Default::default()
+                });
+            } else {
+                first_payload = None;
+                sections.push(RemoteMedia::default()); // not media: dropped below
+            }
+            continue;
+        }
+        let Some(section) = sections.last_mut() else {
+            continue;
+        };
+        if let Some(mid) = line.strip_prefix("a=mid:") {
+            section.mid = mid.to_owned();
+        } else if matches!(line, "a=recvonly" | "a=inactive") {
+            section.sending = false;
+        } else if let Some(msid) = line.strip_prefix("a=msid:") {
+            let mut fields = msid.split_whitespace();
+            if let Some(stream) = fields.next().filter(|stream| *stream != "-") {
+                section.stream_ids.push(stream.to_owned());
+            }
+            if let Some(track) = fields.next() {
+                section.track_id = Some(track.to_owned());
+            }
+        } else if let Some(ssrc) = line.strip_prefix("a=ssrc:") {
+            let mut fields = ssrc.split_whitespace();
+            if let Some(ssrc) = fields.next().and_then(|ssrc| ssrc.parse().ok()) {
+                if !section.ssrcs.contains(&ssrc) {
+                    section.ssrcs.push(ssrc);
+                }
+            }
+            // Plan B style `a=ssrc:N msid:stream track`, where there is no a=msid line.
+            let attribute = fields.next().and_then(|field| field.strip_prefix("msid:"));
+            if let (Some(stream), Some(track), None) =
+                (attribute, fields.next(), section.track_id.as_ref())
+            {
+                section.stream_ids.push(stream.to_owned());
+                section.track_id = Some(track.to_owned());
+            }
+        } else if let Some(rtpmap) = line.strip_prefix("a=rtpmap:") {
+            let mut fields = rtpmap.split_whitespace();
+            if fields.next() == first_payload.as_deref() && section.codec.is_empty() {
+                if let Some(name) = fields.next().and_then(|codec| codec.split('/').next()) {
+                    section.codec = name.to_ascii_lowercase();
+                }
+            }
+        }
+    }
+    sections.retain(|section| !section.kind.is_empty());
+    sections
+}
+
 /// The address of a signalled UDP candidate, when it is an IP address (not mDNS).
 pub fn udp_candidate_address(candidate: &str) -> Option<std::net::SocketAddr> {
     let fields: Vec<&str> = candidate.split_whitespace().collect();
@@ -145,6 +226,48 @@ pub fn parse_untrusted(data: &[u8]) {
 mod tests {
     use super::*;
     use std::net::SocketAddr;
+
+    #[test]
+    fn remote_media_reads_what_each_section_sends() {
+        let sdp = "v=0\r\na=group:BUNDLE 0 1 2 3\r\n\
+            m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=mid:1\r\na=sendrecv\r\n\
+            a=msid:stream-a track-1\r\na=rtpmap:96 VP8/90000\r\na=rtpmap:97 rtx/90000\r\n\
+            a=ssrc:111 cname:x\r\na=ssrc:111 msid:stream-a track-1\r\na=ssrc:112 cname:x\r\n\
+            m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:2\r\na=recvonly\r\na=rtpmap:111 opus/48000/2\r\n\
+            m=video 0 UDP/TLS/RTP/SAVPF 96\r\na=mid:3\r\na=ssrc:7 msid:old-stream old-track\r\n";
+        let media = remote_media(sdp);
+        assert_eq!(
+            media,
+            vec![
+                RemoteMedia {
+                    mid: "1".into(),
+                    kind: "video".into(),
+                    sending: true,
+                    track_id: Some("track-1".into()),
+                    stream_ids: vec!["stream-a".into()],
+                    ssrcs: vec![111, 112],
+                    codec: "vp8".into(),
+                },
+                RemoteMedia {
+                    mid: "2".into(),
+                    kind: "audio".into(),
+                    sending: false,
+                    codec: "opus".into(),
+                    ..Default::default()
+                },
+                RemoteMedia {
+                    mid: "3".into(),
+                    kind: "video".into(),
+                    sending: false,
+                    track_id: Some("old-track".into()),
+                    stream_ids: vec!["old-stream".into()],
+                    ssrcs: vec![7],
+                    ..Default::default()
+                },
+            ]
+        );
+    }
 
     #[test]
     fn first_mid_reads_the_first_media_section() {

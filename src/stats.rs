@@ -1,12 +1,68 @@
 //! getStats(): webrtc's report as the list of W3C-shaped objects simple-peer's callback gets.
 
-use serde_json::Value;
-use webrtc::peer_connection::{RTCStatsReport, RTCStatsReportEntry};
+use serde_json::{json, Value};
+use webrtc::peer_connection::{RTCIceCandidate, RTCStatsReport, RTCStatsReportEntry};
 
-pub fn report_to_json(report: &RTCStatsReport) -> Value {
+/// `selected`: the selected pair's local and remote candidates, as ICE holds them.
+pub fn report_to_json(
+    report: &RTCStatsReport,
+    selected: Option<(RTCIceCandidate, RTCIceCandidate)>,
+) -> Value {
     let mut entries: Vec<Value> = report.iter().filter_map(entry_to_json).collect();
     link_candidate_pairs(&mut entries);
+    if let Some((local, remote)) = selected {
+        add_selected_candidates(&mut entries, &local, &remote);
+    }
     Value::Array(entries)
+}
+
+/// webrtc 0.21 leaves out of its report the candidates it did not learn from signalling: a
+/// peer-reflexive remote, learnt from the remote's checks, is the usual one, and often the
+/// selected pair's. Code that walks the report from the selected pair to the remote address
+/// must find it, so a candidate the selected pair names and the report lacks is added from
+/// what ICE holds for it.
+fn add_selected_candidates(
+    entries: &mut Vec<Value>,
+    local: &RTCIceCandidate,
+    remote: &RTCIceCandidate,
+) {
+    let Some(pair_id) = entries
+        .iter()
+        .find(|entry| entry["type"] == "transport")
+        .and_then(|transport| transport["selectedCandidatePairId"].as_str())
+        .map(str::to_owned)
+    else {
+        return;
+    };
+    let Some(pair) = entries.iter().find(|entry| entry["id"] == pair_id.as_str()) else {
+        return;
+    };
+    let pair = pair.clone();
+    for (key, kind, candidate) in [
+        ("localCandidateId", "local-candidate", local),
+        ("remoteCandidateId", "remote-candidate", remote),
+    ] {
+        let Some(id) = pair[key].as_str() else {
+            continue;
+        };
+        if entries.iter().any(|entry| entry["id"] == id) {
+            continue;
+        }
+        entries.push(json!({
+            "id": id,
+            "type": kind,
+            "timestamp": pair["timestamp"],
+            "transportId": pair["transportId"],
+            "address": candidate.address,
+            "port": candidate.port,
+            "protocol": candidate.protocol.to_string(),
+            "candidateType": candidate.typ.to_string(),
+            "priority": candidate.priority,
+            "foundation": candidate.foundation,
+            "relatedAddress": candidate.related_address,
+            "relatedPort": candidate.related_port,
+        }));
+    }
 }
 
 /// webrtc 0.21 names a pair's candidates without the prefix its candidate entries carry
@@ -65,7 +121,35 @@ fn entry_to_json(entry: &RTCStatsReportEntry) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    #[test]
+    fn a_selected_candidate_the_report_lacks_is_added() {
+        let mut entries = vec![
+            json!({"type": "transport", "id": "t", "selectedCandidatePairId": "p"}),
+            json!({"type": "candidate-pair", "id": "p", "transportId": "t", "timestamp": 1.0,
+                "localCandidateId": "l", "remoteCandidateId": "r"}),
+            json!({"type": "local-candidate", "id": "l", "address": "10.0.0.1"}),
+        ];
+        let remote = RTCIceCandidate {
+            address: "10.0.0.2".into(),
+            port: 5000,
+            priority: 7,
+            ..Default::default()
+        };
+        add_selected_candidates(&mut entries, &RTCIceCandidate::default(), &remote);
+        assert_eq!(
+            entries.len(),
+            4,
+            "only the missing remote candidate is added"
+        );
+        let added = &entries[3];
+        assert_eq!(added["id"], "r");
+        assert_eq!(added["type"], "remote-candidate");
+        assert_eq!(added["transportId"], "t");
+        assert_eq!(added["address"], "10.0.0.2");
+        assert_eq!(added["port"], 5000);
+        assert_eq!(added["priority"], 7);
+    }
 
     #[test]
     fn pair_references_resolve_to_candidate_entries() {

@@ -141,3 +141,18 @@ async function streamFile (): Promise<void> {
   video.stop()
 }
 export { streamFile }
+
+// peer._pc, as simple-peer code reaches into it.
+async function inspectConnection (instance: SimplePeer.Instance): Promise<void> {
+  const pc = instance._pc
+  if (pc === null) return
+  const state: string = pc.iceConnectionState
+  pc.oniceconnectionstatechange = () => console.log(state, pc.connectionState, pc.signalingState)
+  pc.addEventListener('track', () => console.log(pc.getReceivers().length, pc.getSenders().length))
+  const stats = await pc.getStats()
+  stats.forEach(report => console.log(report.type))
+  console.log(pc.localDescription?.sdp, pc.getTransceivers()[0]?.sender.track)
+  pc.restartIce()
+  instance.negotiate()
+}
+export { inspectConnection }
