@@ -95,29 +95,18 @@ function incremental (t, { event, target, both }) {
   if (both) peer2.on(event, onItem('peer2', peer2))
 }
 
-test('incremental multistream', async () => {
-  const t = plan(12)
-  incremental(t, { event: 'stream', target: 5, both: true })
-  await t.done
-})
-
-test('incremental multistream (track event)', async () => {
-  const t = plan(22)
-  incremental(t, { event: 'track', target: 10, both: true })
-  await t.done
-})
-
-test('incremental multistream on non-initiator only', async () => {
-  const t = plan(7)
-  incremental(t, { event: 'stream', target: 5, both: false })
-  await t.done
-})
-
-test('incremental multistream on non-initiator only (track event)', async () => {
-  const t = plan(12)
-  incremental(t, { event: 'track', target: 10, both: false })
-  await t.done
-})
+for (const [name, count, options] of [
+  ['incremental multistream', 12, { event: 'stream', target: 5, both: true }],
+  ['incremental multistream (track event)', 22, { event: 'track', target: 10, both: true }],
+  ['incremental multistream on non-initiator only', 7, { event: 'stream', target: 5, both: false }],
+  ['incremental multistream on non-initiator only (track event)', 12, { event: 'track', target: 10, both: false }]
+]) {
+  test(name, async () => {
+    const t = plan(count)
+    incremental(t, options)
+    await t.done
+  })
+}
 
 test('addStream after removeStream', async () => {
   const t = plan(2)
