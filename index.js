@@ -133,6 +133,7 @@ class Peer extends Duplex {
     this._remoteTrackById = new Map() // native id -> MediaStreamTrack
     this._remoteSections = new Map() // mid -> { track, ssrcs }: what the remote sends
     this._requestedTransceivers = new Set() // local track ids the initiator was asked about
+    this._connectWaiters = [] // run after this peer's 'connect', or its destroy
 
     // RTCPeerConnection-shaped, with simple-peer's own handlers on it (see peer-connection.js).
     this._pc = new RTCPeerConnection(this)
@@ -156,7 +157,6 @@ class Peer extends Duplex {
     this._needsNegotiation()
 
     if (this.initiator) connectingInitiators.add(this)
-    this._connectWaiters = [] // run after this peer's 'connect', or its destroy
 
     this._onFinishBound = () => { this._onFinish() }
     this.once('finish', this._onFinishBound)
