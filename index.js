@@ -628,7 +628,7 @@ class Peer extends Duplex {
   // from the initiator's DCEP message. Natively the two opens race, which only code holding
   // both peers in one process can see, and such code (simple-peer's own tests among it)
   // relies on the order. So an answerer whose remote is an initiator of this process,
-  // matched by ICE credentials, announces 'connect' only after that initiator has.
+  // matched by the ICE ufrag of its offer, announces 'connect' only after that initiator has.
   _connectAfterPartner () {
     const partner = this.initiator ? null : this._localPartner()
     if (partner) {
@@ -639,12 +639,13 @@ class Peer extends Duplex {
     }
   }
 
+  // The initiator whose offer this answerer took: its ufrag is random and its own (the
+  // initiator's reply to our answer can still be on its way, so only the offer is compared).
   _localPartner () {
-    const localUfrag = iceUfrag(this._pc.localDescription)
     const remoteUfrag = iceUfrag(this._pc.remoteDescription)
+    if (!remoteUfrag) return null
     for (const peer of connectingInitiators) {
-      if (peer._pc && iceUfrag(peer._pc.localDescription) === remoteUfrag &&
-        iceUfrag(peer._pc.remoteDescription) === localUfrag) return peer
+      if (peer._pc && iceUfrag(peer._pc.localDescription) === remoteUfrag) return peer
     }
     return null
   }
