@@ -23,7 +23,7 @@ use webrtc::data_channel::DataChannel;
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
     register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder,
-    PeerConnectionEventHandler, RTCIceConnectionState, RTCIceGatheringState,
+    PeerConnectionEventHandler, RTCIceCandidate, RTCIceConnectionState, RTCIceGatheringState,
     RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSignalingState, Registry, StatsSelector,
 };
 
@@ -553,26 +553,13 @@ async fn perform(
             let description =
                 signal::session_description(&kind, sdp, "ERR_SET_REMOTE_DESCRIPTION")?;
             shared.runtime.remote_description_applying();
-            let media: Vec<Value> = signal::remote_media(&description.sdp)
-                .into_iter()
-                .map(|media| {
-                    json!({
-                        "mid": media.mid,
-                        "kind": media.kind,
-                        "sending": media.sending,
-                        "trackId": media.track_id,
-                        "streamIds": media.stream_ids,
-                        "ssrcs": media.ssrcs,
-                        "codec": media.codec,
-                    })
-                })
-                .collect();
+            let media = json!(signal::remote_media(&description.sdp));
             connection
                 .set_remote_description(description)
                 .await
                 .map_err(coded("ERR_SET_REMOTE_DESCRIPTION"))?;
             let mut reply = description_json(connection.remote_description().await);
-            reply["media"] = Value::Array(media);
+            reply["media"] = media;
             Ok(reply)
         }
         Request::AddIceCandidate(init) => {
@@ -662,41 +649,39 @@ async fn perform(
             let report = connection
                 .get_stats(Instant::now(), StatsSelector::None)
                 .await;
-            let selected = match connection.sctp().await {
-                Some(sctp) => sctp
-                    .transport()
-                    .ice_transport()
-                    .get_selected_candidate_pair()
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|pair| (pair.local().clone(), pair.remote().clone())),
-                None => None,
-            };
+            let selected = selected_candidates(connection).await;
             Ok(stats::report_to_json(&report, selected))
         }
     }
 }
 
-async fn selected_candidate_pair(connection: &dyn PeerConnection, shared: &PeerShared) -> Value {
-    let Some(sctp) = connection.sctp().await else {
-        return Value::Null;
-    };
-    match sctp
+/// The local and remote candidates of the pair ICE selected, once there is one.
+async fn selected_candidates(
+    connection: &dyn PeerConnection,
+) -> Option<(RTCIceCandidate, RTCIceCandidate)> {
+    let pair = connection
+        .sctp()
+        .await?
         .transport()
         .ice_transport()
         .get_selected_candidate_pair()
         .await
-    {
-        Ok(Some(pair)) => json!({
-            "localAddress": pair.local().address,
-            "localPort": pair.local().address.parse().map_or(pair.local().port, |ip| {
-                shared.rewriter().local_port(ip, pair.local().port)
+        .ok()??;
+    Some((pair.local().clone(), pair.remote().clone()))
+}
+
+/// Addresses of the selected pair as JS sets them on the peer, or null before there is one.
+async fn selected_candidate_pair(connection: &dyn PeerConnection, shared: &PeerShared) -> Value {
+    match selected_candidates(connection).await {
+        Some((local, remote)) => json!({
+            "localAddress": local.address,
+            "localPort": local.address.parse().map_or(local.port, |ip| {
+                shared.rewriter().local_port(ip, local.port)
             }),
-            "remoteAddress": pair.remote().address,
-            "remotePort": pair.remote().port,
+            "remoteAddress": remote.address,
+            "remotePort": remote.port,
         }),
-        _ => Value::Null,
+        None => Value::Null,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Signalling data between simple-peer's JSON shapes and webrtc's types.
 
+use serde::Serialize;
 use serde_json::{json, Value};
 use webrtc::peer_connection::{RTCIceCandidate, RTCIceCandidateInit, RTCSessionDescription};
 
@@ -87,7 +88,8 @@ pub fn ice_ufrag(sdp: &str) -> Option<&str> {
 /// What one audio or video section of a remote description says the remote sends: JS
 /// announces remote tracks from these while applying the description, as browsers do,
 /// rather than when a track's first packet arrives.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RemoteMedia {
     pub mid: String,
     pub kind: String,
