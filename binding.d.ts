@@ -20,7 +20,9 @@ export declare class NativeMediaReader {
 }
 
 export declare class NativePeer {
-  constructor(options: PeerOptions, onEvent: (event: JsEvent) => void)
+  constructor(options: PeerOptions, onEvent: (event: NativeEvent) => void)
+  /** The largest message `send` takes: `maxMessageSize` as the peer applies it. */
+  get maxMessageSize(): number
   /**
    * Creates an offer and sets it as the local description; replies with the local
    * description. One request, not two: the description is set as created (webrtc 0.21
@@ -50,6 +52,7 @@ export declare class NativePeer {
   addTrack(senderId: number, trackId: string, streamId: string, kind: string, codec: string): number
   removeTrack(senderId: number): number
   addTransceiver(kind: string, direction?: string | undefined | null): number
+  /** Local tracks whose transceiver has no m-line yet, as `{ kind, trackId }`. */
   missingTransceivers(): number
   /**
    * Queues an encoded frame (or audio packet) lasting `duration_ms` on a sender. False
@@ -72,6 +75,14 @@ export declare class NativePeer {
   close(): void
 }
 
+/** The addresses of the candidate pair ICE selected, as JS sets them on the peer. */
+export interface CandidatePair {
+  localAddress: string
+  localPort: number
+  remoteAddress: string
+  remotePort: number
+}
+
 export interface ChannelOptions {
   label: string
   ordered?: boolean
@@ -82,28 +93,27 @@ export interface ChannelOptions {
   id?: number
 }
 
+/** Whether `DEBUG`, as the process has it now, turns on `namespace`'s logs. */
+export declare function debugEnabled(namespace: string): boolean
+
+/** A local ICE candidate in the shape simple-peer signals it. */
+export interface IceCandidate {
+  candidate: string
+  sdpMLineIndex: number
+  sdpMid: string
+}
+
 export interface IceServerOptions {
   urls: Array<string>
   username?: string
   credential?: string
 }
 
-/** What JS receives. `type` says which of the other fields are set. */
-export interface JsEvent {
-  type: string
-  /** Request id, on `reply`. */
-  id?: number
-  /** Error code (`ERR_*`), on `reply` and `error`. */
-  code?: string
-  message?: string
-  /** JSON payload: reply values, candidates, states. */
-  value?: any
-  /** On `rtp` and `frame`: the packet or frame. */
-  data?: Buffer
-  /** On `messages`: the buffers holding the messages' bodies (see `channel::Batch`). */
-  pieces?: Array<Buffer>
-  /** On `messages`: per message, `length * 2 + (is_text ? 1 : 0)`. */
-  sizes?: Uint32Array
+/** A reassembled frame: the depacketized payloads of one RTP timestamp. */
+export interface MediaFrame {
+  data: Buffer
+  timestamp: number
+  keyframe: boolean
 }
 
 export interface MediaSample {
@@ -111,6 +121,26 @@ export interface MediaSample {
   /** Milliseconds this sample plays for. */
   duration: number
 }
+
+/** What JS receives, as `{ type: 'reply', … }`, `{ type: 'candidate', … }`, and so on. */
+export type NativeEvent =
+  | { type: 'reply'; id: number; value: ReplyValue }
+  | { type: 'failed'; id: number; code: string; message: string }
+  | { type: 'candidate'; candidate: IceCandidate }
+  | { type: 'iceGatheringState'; state: string }
+  | { type: 'iceConnectionState'; state: string }
+  | { type: 'connectionState'; state: string }
+  | { type: 'signalingState'; state: string }
+  | { type: 'channelOpen'; label: string; pair?: CandidatePair }
+  | { type: 'channelClose' }
+  | { type: 'messages'; pieces: Array<Buffer>; sizes: Uint32Array }
+  | { type: 'writable' }
+  | { type: 'error'; code: string; message: string }
+  | { type: 'track'; id: number; track: RemoteTrackInfo }
+  | { type: 'rtp'; id: number; packet: Buffer }
+  | { type: 'frame'; id: number; frame: MediaFrame }
+  | { type: 'trackEnded'; id: number }
+  | { type: 'closed' }
 
 export interface PeerOptions {
   iceServers: Array<IceServerOptions>
@@ -142,7 +172,78 @@ export interface PeerOptions {
   maxMessageSize?: number
 }
 
+/** A local track whose transceiver has no m-line yet. */
+export interface PendingTrack {
+  kind: string
+  trackId: string
+}
+
 export interface PortRange {
   min: number
   max: number
+}
+
+/**
+ * What one audio or video section of a remote description says the remote sends: JS
+ * announces remote tracks from these while applying the description, as browsers do,
+ * rather than when a track's first packet arrives.
+ */
+export interface RemoteMedia {
+  mid: string
+  kind: string
+  /** The remote sends on this section (port not 0, direction sendrecv or sendonly). */
+  sending: boolean
+  /** The sender's track id (msid), when the remote gives one. */
+  trackId: string | null
+  streamIds: Array<string>
+  /** The SSRCs the remote declared, which name the track its packets belong to. */
+  ssrcs: Array<number>
+  /** The first codec offered, lowercased (`vp8`, `opus`, ...). */
+  codec: string
+}
+
+/** A remote track, as its first packet describes it. */
+export interface RemoteTrackInfo {
+  trackId: string
+  streamIds: Array<string>
+  kind: string
+  codec: string
+  /**
+   * The SSRC of the first packet: the remote description's a=ssrc lines tell which
+   * announced track it belongs to.
+   */
+  ssrc: number
+}
+
+/** What a request answers with; each request has one kind of answer. */
+export type ReplyValue =
+  | { kind: 'done' }
+  | { kind: 'ignoredCandidate' }
+  | { kind: 'description'; description?: SessionDescription; /** Its ICE username fragment, which names this peer in the remote's checks. */
+  iceUfrag?: string }
+  | { kind: 'remoteDescription'; description?: SessionDescription; iceUfrag?: string; media: Array<RemoteMedia> }
+  | { kind: 'selectedPair'; pair?: CandidatePair }
+  | { kind: 'stats'; reports: Array<any> }
+  | { kind: 'missingTransceivers'; tracks: Array<PendingTrack> }
+
+/** A session description in the shape simple-peer signals it. */
+export interface SessionDescription {
+  /** `offer`, `answer`, `pranswer` or `rollback`. */
+  type: string
+  sdp: string
+}
+
+/**
+ * Stream writes larger than this are split into messages of this size: every WebRTC stack
+ * handles it well, and webrtc's receive queues are bounded in messages (~512), so it also
+ * bounds what a slow reader's side holds (~8 MiB plus SCTP's 1 MiB window).
+ */
+export declare const STREAM_MESSAGE_SIZE: number
+
+/** The codec names `MediaStreamTrack` accepts, by kind. */
+export declare function supportedCodecs(): SupportedCodecs
+
+export interface SupportedCodecs {
+  audio: Array<string>
+  video: Array<string>
 }

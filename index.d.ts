@@ -87,6 +87,7 @@ declare namespace Peer {
 
   type SendData = string | Buffer | ArrayBuffer | ArrayBufferView
 
+  /** What `supportedCodecs()` of the addon lists (__test__/unit/media.test.js keeps them equal). */
   type Codec = 'opus' | 'vp8' | 'vp9' | 'h264' | 'av1'
 
   /** A reassembled frame of a remote track (RTP timestamp; keyframe as the codec marks it). */

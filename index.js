@@ -2,25 +2,18 @@
 /*! simple-peer-native. MIT License. The simple-peer 9.11.1 API over a Rust WebRTC stack. */
 const { Duplex } = require('stream')
 const { randomBytes, randomUUID } = require('crypto')
-const { NativePeer } = require('./binding')
-const { MediaStream, MediaStreamTrack, readMediaFile } = require('./media')
-const { RTCPeerConnection } = require('./peer-connection')
-const { errCode, toBuffer } = require('./util')
+const { MediaStream, MediaStreamTrack, readMediaFile } = require('./lib/media')
+const { cutMessages, streamMessages, tooLarge, STREAM_MESSAGE_SIZE } = require('./lib/messages')
+const { NativeBridge } = require('./lib/native')
+const { nativeOptions } = require('./lib/options')
+const { RTCPeerConnection } = require('./lib/peer-connection')
+const { errCode, toBuffer, debugEnabled, debugLine } = require('./lib/util')
 
-// simple-peer's MAX_BUFFERED_AMOUNT (64 KiB) lives natively: send() reports backpressure past it.
+// simple-peer's MAX_BUFFERED_AMOUNT (64 KiB) lives natively: send() reports backpressure past
+// it. So do the message size limits (see lib/messages.js).
 const ICECOMPLETE_TIMEOUT = 5 * 1000
-// Larger stream writes are split into messages of this size: every WebRTC stack handles it
-// well, and webrtc's receive queues are bounded in messages (~512), so it also bounds what
-// a slow reader's side holds (~8 MiB plus SCTP's 1 MiB window).
-const STREAM_MESSAGE_SIZE = 16 * 1024
-// The largest single message send() accepts by default (what Chromium accepts too).
-const MAX_MESSAGE_SIZE = 256 * 1024
-// The smallest opts.native.maxMessageSize: a stream message must fit.
-const MIN_MESSAGE_SIZE = 16 * 1024
 // How long to keep looking for the selected candidate pair before connecting without it.
 const CANDIDATE_PAIR_ATTEMPTS = 50
-
-const debugEnabled = /(^|,)\s*(simple-peer(-native)?\*?|\*)\s*(,|$)/.test(process.env.DEBUG || '')
 
 // Removes the trickle ICE option when trickle is off, as simple-peer does (its issue #354).
 function filterTrickle (sdp) {
@@ -48,18 +41,8 @@ function detachSender (sender) {
 // _connectAfterPartner). A peer leaves the set when it connects or is destroyed.
 const connectingInitiators = new Set()
 
-function iceUfrag (description) {
-  const match = description && /^a=ice-ufrag:(\S+)/m.exec(description.sdp)
-  return match ? match[1] : null
-}
-
 function isObject (value) {
   return typeof value === 'object' && value !== null
-}
-
-function candidateAddress (candidate) {
-  const fields = String(candidate.candidate || '').split(/\s+/)
-  return fields[4]
 }
 
 /**
@@ -117,15 +100,11 @@ class Peer extends Duplex {
     this._batchedNegotiation = false
     this._queuedNegotiation = false
 
-    const { maxMessageSize } = opts.native || {}
-    this._maxMessageSize = Number.isInteger(maxMessageSize)
-      ? Math.min(Math.max(maxMessageSize, MIN_MESSAGE_SIZE), MAX_MESSAGE_SIZE)
-      : MAX_MESSAGE_SIZE
-
     this._cb = null
     this._unacknowledged = 0
-    this._requests = new Map()
     this._timers = new Set()
+    this._iceUfrag = null // ours and the remote's: they match an in-process partner
+    this._remoteIceUfrag = null
 
     this._senderMap = new Map() // track -> (stream -> sender), as simple-peer keeps it
     this._nextSenderId = 1
@@ -144,7 +123,10 @@ class Peer extends Duplex {
     this._pc.onicecandidate = event => { this._onIceCandidate(event.candidate) }
 
     try {
-      this._native = new NativePeer(this._nativeOptions(opts), event => this._onNativeEvent(event))
+      const channel = this.initiator || this.channelNegotiated
+        ? { label: this.channelName, config: this.channelConfig }
+        : null
+      this._native = new NativeBridge(nativeOptions({ config: this.config, native: opts.native, channel }), this)
     } catch (err) {
       this._native = null
       this.destroy(errCode(err, 'ERR_PC_CONSTRUCTOR'))
@@ -213,11 +195,12 @@ class Peer extends Duplex {
       }
     }
     if (data.sdp) {
-      this._request(this._native.setRemoteDescription(String(data.type), String(data.sdp)))
-        .then(description => {
+      this._native.setRemoteDescription(String(data.type), String(data.sdp))
+        .then(({ description, iceUfrag, media }) => {
           if (this.destroyed) return
           this._pc.remoteDescription = { type: description.type, sdp: description.sdp }
-          this._applyRemoteMedia(description.media)
+          this._remoteIceUfrag = iceUfrag || null
+          this._applyRemoteMedia(media)
           if (this.destroyed) return
           if (description.type === 'offer') this._createAnswer()
         })
@@ -242,15 +225,11 @@ class Peer extends Duplex {
     }
     const mLineIndex = Number.isInteger(candidate.sdpMLineIndex) ? candidate.sdpMLineIndex : null
     const mid = typeof candidate.sdpMid === 'string' ? candidate.sdpMid : null
-    this._request(this._native.addIceCandidate(candidate.candidate, mid, mLineIndex))
-      .catch(err => {
-        const address = candidateAddress(candidate)
-        if (!address || address.endsWith('.local')) {
-          console.warn('Ignoring unsupported ICE candidate.')
-        } else {
-          this.destroy(errCode(err, 'ERR_ADD_ICE_CANDIDATE'))
-        }
-      })
+    this._native.addIceCandidate(candidate.candidate, mid, mLineIndex)
+      .then(added => {
+        // One the native side found unusable (mDNS, no address), as simple-peer skips it.
+        if (!added) console.warn('Ignoring unsupported ICE candidate.')
+      }, err => this.destroy(errCode(err, 'ERR_ADD_ICE_CANDIDATE')))
   }
 
   /**
@@ -265,15 +244,16 @@ class Peer extends Duplex {
 
   // Queues one message; returns whether the native queue has room for more.
   _send (chunk) {
+    const limit = this._native.maxMessageSize
     if (typeof chunk === 'string') {
-      if (Buffer.byteLength(chunk) > this._maxMessageSize) throw tooLarge(Buffer.byteLength(chunk), this._maxMessageSize)
+      if (Buffer.byteLength(chunk) > limit) throw tooLarge(Buffer.byteLength(chunk), limit)
       return this._native.sendText(chunk)
     }
     const buffer = toBuffer(chunk)
     if (buffer === null) {
       throw errCode(new TypeError('send() takes a string, Buffer, TypedArray, DataView or ArrayBuffer'), 'ERR_INVALID_ARG_TYPE')
     }
-    if (buffer.length > this._maxMessageSize) throw tooLarge(buffer.length, this._maxMessageSize)
+    if (buffer.length > limit) throw tooLarge(buffer.length, limit)
     return this._native.send(buffer)
   }
 
@@ -282,9 +262,7 @@ class Peer extends Duplex {
     const buffer = this._writableState.objectMode ? null : toBuffer(chunk)
     if (buffer === null || buffer.length <= STREAM_MESSAGE_SIZE) return this._send(chunk)
     let writable = true
-    for (let offset = 0; offset < buffer.length; offset += STREAM_MESSAGE_SIZE) {
-      writable = this._native.send(buffer.subarray(offset, offset + STREAM_MESSAGE_SIZE))
-    }
+    for (const message of streamMessages(buffer)) writable = this._native.send(message)
     return writable
   }
 
@@ -294,7 +272,7 @@ class Peer extends Duplex {
     this._debug('addTransceiver()')
     if (this.initiator) {
       const direction = init && init.direction !== undefined ? String(init.direction) : null
-      this._request(this._native.addTransceiver(String(kind), direction))
+      this._native.addTransceiver(String(kind), direction)
         .catch(err => this.destroy(errCode(err, 'ERR_ADD_TRANSCEIVER')))
       this._needsNegotiation()
     } else {
@@ -337,7 +315,7 @@ class Peer extends Duplex {
     sender = { id, track, codec: track.codec, handle: { native: this._native, senderId: id }, removed: false }
     submap.set(stream, sender)
     this._senderMap.set(track, submap)
-    this._request(this._native.addTrack(sender.id, track.id, stream.id, track.kind, track.codec))
+    this._native.addTrack(sender.id, track.id, stream.id, track.kind, track.codec)
       .catch(err => this.destroy(errCode(err, err.code || 'ERR_ADD_TRANSCEIVER')))
     track._senders.add(sender.handle)
     this._needsNegotiation()
@@ -379,7 +357,7 @@ class Peer extends Duplex {
     if (!sender) throw errCode(new Error('Cannot remove track that was never added.'), 'ERR_TRACK_NOT_ADDED')
     sender.removed = true
     detachSender(sender)
-    this._request(this._native.removeTrack(sender.id))
+    this._native.removeTrack(sender.id)
       .catch(err => this.destroy(errCode(err, 'ERR_REMOVE_TRACK')))
     this._needsNegotiation()
   }
@@ -454,7 +432,6 @@ class Peer extends Duplex {
       this._timers.forEach(timer => clearTimeout(timer))
       this._timers.clear()
       this._iceCompleteTimer = null
-      this._requests.clear()
 
       if (this._onFinishBound) this.removeListener('finish', this._onFinishBound)
       this._onFinishBound = null
@@ -509,7 +486,7 @@ class Peer extends Duplex {
     if (this.destroyed) return
     const destroyWhenFlushed = () => {
       if (this.destroyed) return
-      this._request(this._native.flush()).then(() => this.destroy(), () => this.destroy())
+      this._native.flush().then(() => this.destroy(), () => this.destroy())
     }
     if (this._connected) destroyWhenFlushed()
     else this.once('connect', destroyWhenFlushed)
@@ -533,16 +510,16 @@ class Peer extends Duplex {
   _createOffer () {
     if (this.destroyed) return
     const iceRestart = this._pc._takeIceRestart() || Boolean(this.offerOptions.iceRestart)
-    this._request(this._native.createOffer(iceRestart))
-      .then(description => this._onLocalDescription(description))
+    this._native.createOffer(iceRestart)
+      .then(reply => this._onLocalDescription(reply))
       .catch(err => this._onDescriptionError(err, 'ERR_CREATE_OFFER'))
   }
 
   _createAnswer () {
     if (this.destroyed) return
-    this._request(this._native.createAnswer())
-      .then(description => {
-        this._onLocalDescription(description)
+    this._native.createAnswer()
+      .then(reply => {
+        this._onLocalDescription(reply)
         return this._requestMissingTransceivers()
       })
       .catch(err => this._onDescriptionError(err, 'ERR_CREATE_ANSWER'))
@@ -558,7 +535,7 @@ class Peer extends Duplex {
   // for a transceiver of its kind, once per track, as simple-peer does.
   _requestMissingTransceivers () {
     if (this.destroyed || this.initiator) return
-    return this._request(this._native.missingTransceivers()).then(missing => {
+    return this._native.missingTransceivers().then(missing => {
       for (const { kind, trackId } of missing) {
         if (this._requestedTransceivers.has(trackId)) continue
         this._requestedTransceivers.add(trackId)
@@ -569,9 +546,10 @@ class Peer extends Duplex {
 
   // webrtc 0.21 refuses a local description that differs from the one it created, so the
   // description is set as created and sdpTransform shapes what the remote is sent.
-  _onLocalDescription (description) {
+  _onLocalDescription ({ description, iceUfrag }) {
     if (this.destroyed) return
     this._pc.localDescription = description
+    this._iceUfrag = iceUfrag || null
     const sendDescription = current => {
       if (this.destroyed) return
       this._pc.localDescription = current
@@ -588,8 +566,8 @@ class Peer extends Duplex {
     // Without trickle the description goes once it carries every candidate.
     const sendComplete = () => {
       if (this.destroyed) return
-      this._request(this._native.localDescription())
-        .catch(() => null)
+      this._native.localDescription()
+        .then(reply => reply.description, () => null)
         .then(current => sendDescription(current || description))
         .catch(err => this._onDescriptionError(err, description.type === 'offer' ? 'ERR_CREATE_OFFER' : 'ERR_CREATE_ANSWER'))
     }
@@ -599,7 +577,7 @@ class Peer extends Duplex {
 
   getStats (cb) {
     if (this.destroyed || !this._native) return cb(errCode(new Error('cannot getStats after peer is destroyed'), 'ERR_DESTROYED'))
-    this._request(this._native.getStats()).then(reports => cb(null, reports), err => cb(err))
+    this._native.getStats().then(reports => cb(null, reports), err => cb(err))
   }
 
   _maybeReady () {
@@ -613,7 +591,7 @@ class Peer extends Duplex {
   // Learns the addresses of the selected candidate pair, then announces 'connect'.
   _findCandidatePair (attemptsLeft) {
     if (this.destroyed) return
-    this._request(this._native.selectedCandidatePair()).catch(() => null).then(pair => {
+    this._native.selectedCandidatePair().catch(() => null).then(pair => {
       if (this.destroyed) return
       if (!pair && attemptsLeft > 0) {
         this._setTimeout(() => this._findCandidatePair(attemptsLeft - 1), 100)
@@ -642,10 +620,9 @@ class Peer extends Duplex {
   // The initiator whose offer this answerer took: its ufrag is random and its own (the
   // initiator's reply to our answer can still be on its way, so only the offer is compared).
   _localPartner () {
-    const remoteUfrag = iceUfrag(this._pc.remoteDescription)
-    if (!remoteUfrag) return null
+    if (!this._remoteIceUfrag) return null
     for (const peer of connectingInitiators) {
-      if (peer._pc && iceUfrag(peer._pc.localDescription) === remoteUfrag) return peer
+      if (peer._pc && peer._iceUfrag === this._remoteIceUfrag) return peer
     }
     return null
   }
@@ -679,41 +656,24 @@ class Peer extends Duplex {
       this.localAddress, this.localPort, this.remoteAddress, this.remotePort)
   }
 
-  _onNativeEvent (event) {
-    try {
-      this._dispatch(event)
-    } catch (err) {
-      // An exception from a user's listener is theirs: surface it as Node would for any
-      // event, not as a failure inside the native callback.
-      process.nextTick(() => { throw err })
-    }
+  // What the native side reports (lib/native.js calls these).
+  _onNativeCandidate (candidate) {
+    if (this._pc) this._pc._fire('icecandidate', { candidate })
   }
 
-  _dispatch (event) {
-    switch (event.type) {
-      case 'reply': return this._onReply(event)
-      case 'messages': return this._onMessages(event.pieces, event.sizes)
-      case 'writable': return this._onChannelBufferedAmountLow()
-      case 'candidate': return this._pc && this._pc._fire('icecandidate', { candidate: event.value })
-      case 'iceGatheringState':
-        if (!this._pc) return
-        this._pc._setState('iceGatheringState', event.value, 'icegatheringstatechange')
-        // Gathering is complete: browsers then fire icecandidate with a null candidate.
-        if (event.value === 'complete') this._pc._fire('icecandidate', { candidate: null })
-        return
-      case 'iceConnectionState': return this._pc && this._pc._setState('iceConnectionState', event.value, 'iceconnectionstatechange')
-      case 'connectionState': return this._pc && this._pc._setState('connectionState', event.value, 'connectionstatechange')
-      case 'signalingState': return this._pc && this._pc._setState('signalingState', event.value, 'signalingstatechange')
-      case 'channelOpen': return this._onChannelOpen(event.value.label, event.value.pair)
-      case 'channelClose': return this._onChannelClose()
-      case 'track': return this._onTrack(event.id, event.value)
-      case 'rtp': return this._onRemoteMedia(event.id, 'rtp', event.data)
-      case 'frame': return this._onRemoteMedia(event.id, 'frame', Object.assign({ data: event.data }, event.value))
-      case 'trackEnded': return this._onRemoteTrackEnded(event.id)
-      case 'error': return this.destroy(errCode(new Error(event.message), event.code))
-      case 'closed':
-        this._native = null
-    }
+  _onNativeState (name, state) {
+    if (!this._pc) return
+    this._pc._setState(name, state, name.toLowerCase() + 'change')
+    // Gathering is complete: browsers then fire icecandidate with a null candidate.
+    if (name === 'iceGatheringState' && state === 'complete') this._pc._fire('icecandidate', { candidate: null })
+  }
+
+  _onNativeError (err) {
+    this.destroy(err)
+  }
+
+  _onNativeClosed () {
+    this._native = null
   }
 
   // Browsers announce remote tracks while applying the remote description, before any
@@ -809,42 +769,16 @@ class Peer extends Duplex {
     this._remoteSections.clear()
   }
 
-  _request (id) {
-    return new Promise((resolve, reject) => {
-      this._requests.set(id, { resolve, reject })
-    })
-  }
-
-  _onReply (event) {
-    const request = this._requests.get(event.id)
-    if (!request) return
-    this._requests.delete(event.id)
-    if (event.code) request.reject(errCode(new Error(event.message), event.code))
-    else request.resolve(event.value)
-  }
-
-  // The messages arrive back to back in `pieces` (a long one alone, short ones joined), and
-  // a message starts the next piece exactly when it does not fit in the rest of this one.
+  // A batch of received messages (see lib/messages.js).
   _onMessages (pieces, sizes) {
     if (this.destroyed) return
     const asText = this._readableState.objectMode
-    let next = 0
-    let piece = null
-    let offset = 0
-    let bytes = 0
     let wantsMore = true
-    for (let i = 0; i < sizes.length; i++) {
-      const length = sizes[i] >>> 1
-      while (piece === null || offset + length > piece.length) {
-        piece = pieces[next++]
-        offset = 0
-      }
-      const message = piece.subarray(offset, offset + length)
-      offset += length
-      bytes += length
-      wantsMore = this.push(asText && (sizes[i] & 1) ? message.toString() : message)
-      if (this.destroyed) return
-    }
+    const bytes = cutMessages(pieces, sizes, (message, isText) => {
+      wantsMore = this.push(asText && isText ? message.toString() : message)
+      return !this.destroyed
+    })
+    if (this.destroyed) return
     // Acknowledged bytes let Rust read on; withheld, they stop it (see _read).
     if (wantsMore) this._native.acknowledge(bytes)
     else this._unacknowledged += bytes
@@ -941,36 +875,6 @@ class Peer extends Duplex {
     this.emit('signalingStateChange', state)
   }
 
-  _nativeOptions (opts) {
-    const native = opts.native || {}
-    const options = {
-      iceServers: normalizeIceServers(this.config.iceServers),
-      iceTransportPolicy: this.config.iceTransportPolicy,
-      bindAddresses: native.bindAddresses,
-      portRange: native.portRange,
-      udpMuxPort: native.udpMuxPort,
-      nat1to1Ips: native.nat1to1Ips,
-      includeLoopback: native.includeLoopback,
-      maxMessageSize: this._maxMessageSize,
-      iceDisconnectedTimeout: native.iceDisconnectedTimeout,
-      iceFailedTimeout: native.iceFailedTimeout,
-      iceKeepaliveInterval: native.iceKeepaliveInterval
-    }
-    if (this.initiator || this.channelNegotiated) {
-      const config = this.channelConfig
-      options.channel = {
-        label: String(this.channelName),
-        ordered: config.ordered,
-        maxRetransmits: config.maxRetransmits,
-        maxPacketLifeTime: config.maxPacketLifeTime,
-        protocol: config.protocol,
-        negotiated: config.negotiated,
-        id: config.id
-      }
-    }
-    return options
-  }
-
   // A timer that destroy() clears, so a destroyed peer never holds the event loop open.
   _setTimeout (fn, ms) {
     const timer = setTimeout(() => {
@@ -982,30 +886,8 @@ class Peer extends Duplex {
   }
 
   _debug (...args) {
-    if (!debugEnabled) return
-    // One line per message, as the debug module prints simple-peer's.
-    args[0] = '[' + this._id + '] ' + String(args[0]).replace(/%o/g, '%O')
-    console.error('simple-peer', require('util').formatWithOptions({ breakLength: Infinity }, ...args))
+    if (debugEnabled) debugLine(this._id, args)
   }
-}
-
-function tooLarge (size, limit) {
-  return errCode(new RangeError(`message of ${size} bytes exceeds the ${limit}-byte limit`), 'ERR_DATA_CHANNEL')
-}
-
-function normalizeIceServers (servers) {
-  if (servers === undefined || servers === null) return []
-  if (!Array.isArray(servers)) throw new TypeError('config.iceServers must be an array')
-  return servers.map(server => {
-    if (!server || (typeof server.urls !== 'string' && !Array.isArray(server.urls))) {
-      throw new TypeError('each ICE server needs urls: a string or an array of strings')
-    }
-    return {
-      urls: [].concat(server.urls).map(String),
-      username: server.username === undefined ? undefined : String(server.username),
-      credential: server.credential === undefined ? undefined : String(server.credential)
-    }
-  })
 }
 
 Peer.WEBRTC_SUPPORT = true

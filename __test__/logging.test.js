@@ -53,3 +53,12 @@ test('without DEBUG nothing is printed', async () => {
   assert.strictEqual(await runWithDebug(undefined), '')
   assert.strictEqual(await runWithDebug('something-else'), '')
 })
+
+test('JS and native logs read DEBUG by the same rules: wildcards, lists, exclusions', async () => {
+  const both = await runWithDebug('express,simple-peer-native*')
+  assert.match(both, /^simple-peer \[[0-9a-f]{7}\] /m)
+  assert.match(both, /^simple-peer-native:rust /m)
+  const jsOnly = await runWithDebug('*,-simple-peer-native:*')
+  assert.match(jsOnly, /^simple-peer \[[0-9a-f]{7}\] /m)
+  assert.ok(!jsOnly.includes('simple-peer-native:rust'), 'the exclusion keeps native logs off')
+})

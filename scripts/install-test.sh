@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 
 stage="$work/stage"
 mkdir -p "$stage/artifacts"
-cp -r package.json index.js index.mjs index.d.ts media.js peer-connection.js util.js binding.js binding.d.ts README.md npm "$stage/"
+cp -r package.json index.js index.mjs index.d.ts lib binding.js binding.d.ts README.md npm "$stage/"
 cp simple-peer-native.linux-x64-gnu.node "$stage/artifacts/"
 (
   cd "$stage"

@@ -12,8 +12,10 @@ use futures::FutureExt;
 use tokio::sync::{mpsc, Notify};
 use webrtc::data_channel::{DataChannel, DataChannelEvent, RTCDataChannelMessage};
 
-use crate::events::{Event, EventSink, NativeError};
-use crate::runtime::{lock, PeerRuntime};
+use crate::error::NativeError;
+use crate::events::{CandidatePair, EventSink, NativeEvent, ReplyValue};
+use crate::runtime::PeerRuntime;
+use crate::sync::lock;
 
 /// simple-peer's MAX_BUFFERED_AMOUNT: `write()` reports backpressure above this many queued bytes.
 pub const WRITE_HIGH_WATER: usize = 64 * 1024;
@@ -50,7 +52,7 @@ const IN_FLIGHT_RECHECK: Duration = Duration::from_millis(5);
 /// Looks up the addresses of the candidate pair ICE selected, for the open event: JS
 /// announces 'connect' with them at once. A lookup from JS after the event would be a round
 /// trip in which the other peer's 'connect' (in the same process) could overtake this one's.
-pub type SelectedPair = Box<dyn Fn() -> BoxFuture<'static, serde_json::Value> + Send + Sync>;
+pub type SelectedPair = Box<dyn Fn() -> BoxFuture<'static, Option<CandidatePair>> + Send + Sync>;
 
 pub enum Outgoing {
     Binary(BytesMut),
@@ -415,7 +417,7 @@ impl Pump {
             }
             let label = self.channel.label().await.unwrap_or_default();
             let pair = (self.selected_pair)().await;
-            self.events.emit(Event::ChannelOpen { label, pair });
+            self.events.emit(NativeEvent::ChannelOpen { label, pair });
         }
     }
 
@@ -424,9 +426,9 @@ impl Pump {
             .unacknowledged
             .fetch_add(batch.bytes, Ordering::AcqRel);
         let sizes = std::mem::take(&mut batch.sizes);
-        self.events.emit(Event::Messages {
-            pieces: batch.into_pieces(),
-            sizes,
+        self.events.emit(NativeEvent::Messages {
+            pieces: batch.into_pieces().into_iter().map(Into::into).collect(),
+            sizes: sizes.into(),
         });
     }
 
@@ -446,7 +448,7 @@ impl Pump {
             self.shared.queued.fetch_sub(len, Ordering::AcqRel);
             self.in_flight_estimate += len;
             if let Err(error) = sent {
-                self.events.emit(Event::Error(NativeError::new(
+                self.events.emit(NativeEvent::error(NativeError::new(
                     "ERR_DATA_CHANNEL",
                     error.to_string(),
                 )));
@@ -499,17 +501,15 @@ impl Pump {
         if self.shared.queued.load(Ordering::SeqCst) <= WRITE_HIGH_WATER
             && self.shared.writable_wanted.swap(false, Ordering::SeqCst)
         {
-            self.events.emit(Event::Writable);
+            self.events.emit(NativeEvent::Writable);
         }
         if !self.flushes.is_empty()
             && self.in_flight_estimate == 0
             && self.shared.queued.load(Ordering::Acquire) == 0
         {
             for id in self.flushes.drain(..) {
-                self.events.emit(Event::Reply {
-                    id,
-                    result: Ok(serde_json::Value::Null),
-                });
+                self.events
+                    .emit(NativeEvent::reply(id, Ok(ReplyValue::Done)));
             }
         }
     }
@@ -521,12 +521,10 @@ impl Pump {
         self.in_flight_estimate = 0;
         self.shared.in_flight.store(0, Ordering::Release);
         for id in self.flushes.drain(..) {
-            self.events.emit(Event::Reply {
-                id,
-                result: Ok(serde_json::Value::Null),
-            });
+            self.events
+                .emit(NativeEvent::reply(id, Ok(ReplyValue::Done)));
         }
-        self.events.emit(Event::ChannelClose);
+        self.events.emit(NativeEvent::ChannelClose);
     }
 }
 

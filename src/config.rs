@@ -11,7 +11,7 @@ use webrtc::peer_connection::{
     SettingEngineBuilder,
 };
 
-use crate::events::NativeError;
+use crate::error::NativeError;
 
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
@@ -59,7 +59,7 @@ pub struct PeerOptions {
     pub include_loopback: Option<bool>,
     /// The largest data-channel message, in bytes (default and maximum 256 KiB). webrtc
     /// keeps a zero-filled buffer of this size per peer.
-    pub max_message_size: Option<u32>,
+    pub max_message_size: Option<i64>,
 }
 
 #[napi(object)]
@@ -72,8 +72,15 @@ pub struct PortRange {
 const ICE_CHECK_INTERVAL: Duration = Duration::from_millis(5);
 const ICE_MAX_BINDING_REQUESTS: u16 = 280;
 const DEFAULT_BIND_ADDRESSES: [&str; 1] = ["0.0.0.0:0"];
-/// Below this, simple-peer's 16 KiB stream messages would not fit.
-const MIN_MESSAGE_SIZE: u32 = 16 * 1024;
+/// Stream writes larger than this are split into messages of this size: every WebRTC stack
+/// handles it well, and webrtc's receive queues are bounded in messages (~512), so it also
+/// bounds what a slow reader's side holds (~8 MiB plus SCTP's 1 MiB window).
+#[napi]
+pub const STREAM_MESSAGE_SIZE: u32 = 16 * 1024;
+/// Below this, stream messages would not fit.
+const MIN_MESSAGE_SIZE: u32 = STREAM_MESSAGE_SIZE;
+/// What browsers accept, and the default: Chromium sends messages this large.
+const MAX_MESSAGE_SIZE: u32 = SctpMaxMessageSize::MAX_MESSAGE_SIZE;
 
 impl PeerOptions {
     pub fn rtc_configuration(&self) -> Result<RTCConfiguration, NativeError> {
@@ -124,11 +131,17 @@ impl PeerOptions {
             .build()
     }
 
+    /// The largest message `send()` takes and SCTP negotiates: `maxMessageSize` held
+    /// within what stream messages and browsers need.
+    pub fn max_message_size(&self) -> u32 {
+        self.max_message_size.map_or(MAX_MESSAGE_SIZE, |bytes| {
+            bytes.clamp(i64::from(MIN_MESSAGE_SIZE), i64::from(MAX_MESSAGE_SIZE)) as u32
+        })
+    }
+
     fn sctp_max_message_size(&self) -> SctpMaxMessageSize {
-        match self.max_message_size {
-            Some(bytes) if bytes < SctpMaxMessageSize::MAX_MESSAGE_SIZE => {
-                SctpMaxMessageSize::Bounded(bytes.max(MIN_MESSAGE_SIZE))
-            }
+        match self.max_message_size() {
+            bytes if bytes < MAX_MESSAGE_SIZE => SctpMaxMessageSize::Bounded(bytes),
             _ => SctpMaxMessageSize::Unbounded,
         }
     }
@@ -212,6 +225,26 @@ mod tests {
             too_big.init().err().map(|e| e.code),
             Some("ERR_DATA_CHANNEL")
         );
+    }
+
+    #[test]
+    fn max_message_size_is_held_between_a_stream_message_and_what_browsers_take() {
+        let with = |bytes| PeerOptions {
+            max_message_size: bytes,
+            ..Default::default()
+        };
+        assert_eq!(with(None).max_message_size(), 256 * 1024);
+        assert_eq!(with(Some(65_536)).max_message_size(), 65_536);
+        assert_eq!(with(Some(-5)).max_message_size(), STREAM_MESSAGE_SIZE);
+        assert_eq!(with(Some(1 << 40)).max_message_size(), 256 * 1024);
+        assert!(matches!(
+            with(Some(1000)).sctp_max_message_size(),
+            SctpMaxMessageSize::Bounded(STREAM_MESSAGE_SIZE)
+        ));
+        assert!(matches!(
+            with(None).sctp_max_message_size(),
+            SctpMaxMessageSize::Unbounded
+        ));
     }
 
     #[test]

@@ -2,11 +2,14 @@
 //! remote tracks delivered to JS as RTP packets and reassembled frames.
 
 use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
+use napi::bindgen_prelude::Buffer;
+use napi_derive::napi;
 use rtc::media::Sample;
 use rtc::peer_connection::configuration::media_engine::{
     MIME_TYPE_AV1, MIME_TYPE_H264, MIME_TYPE_OPUS, MIME_TYPE_VP8, MIME_TYPE_VP9,
@@ -18,6 +21,7 @@ use rtc::rtp::packetizer::Depacketizer;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
+use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 use rtc::shared::marshal::{Marshal, Unmarshal};
 use tokio::sync::mpsc;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
@@ -27,7 +31,33 @@ use webrtc::media_stream::MediaStreamTrack;
 use webrtc::peer_connection::PeerConnection;
 use webrtc::rtp_transceiver::RtpSender;
 
-use crate::events::{Event, EventSink, NativeError};
+use crate::error::{coded, NativeError};
+use crate::events::{
+    EventSink, MediaFrame, NativeEvent, PendingTrack, RemoteTrackInfo, ReplyValue,
+};
+use crate::executor::spawn;
+use crate::sync::lock;
+
+/// The codecs a local track can name, by kind; the first of each is the kind's default.
+/// JS reads these lists (`supportedCodecs()`) rather than keeping its own.
+const AUDIO_CODECS: [&str; 1] = ["opus"];
+const VIDEO_CODECS: [&str; 4] = ["vp8", "vp9", "h264", "av1"];
+
+#[napi(object, object_from_js = false)]
+pub struct SupportedCodecs {
+    pub audio: Vec<String>,
+    pub video: Vec<String>,
+}
+
+/// The codec names `MediaStreamTrack` accepts, by kind.
+#[napi]
+pub fn supported_codecs() -> SupportedCodecs {
+    let names = |list: &[&str]| list.iter().map(|name| name.to_string()).collect();
+    SupportedCodecs {
+        audio: names(&AUDIO_CODECS),
+        video: names(&VIDEO_CODECS),
+    }
+}
 
 /// A codec JS can name, as the default media engine registers it (so it negotiates).
 pub fn codec(name: &str) -> Result<(RtpCodecKind, RTCRtpCodec), NativeError> {
@@ -62,10 +92,11 @@ pub fn codec(name: &str) -> Result<(RtpCodecKind, RTCRtpCodec), NativeError> {
         ),
         "av1" => video(MIME_TYPE_AV1, "profile-id=0"),
         other => {
+            let known = [&AUDIO_CODECS[..], &VIDEO_CODECS[..]].concat().join(", ");
             return Err(NativeError::new(
                 "ERR_INVALID_ARG_TYPE",
-                format!("unsupported codec {other:?}: use opus, vp8, vp9, h264 or av1"),
-            ))
+                format!("unsupported codec {other:?}: use one of {known}"),
+            ));
         }
     })
 }
@@ -93,8 +124,115 @@ pub struct TrackSpec {
     pub codec: String,
 }
 
+/// Local tracks added to one peer, by the sender id JS chose.
+pub type Senders = Mutex<HashMap<u32, LocalSender>>;
+
+/// The requests about tracks and transceivers, which run in order with the peer's others.
+pub enum TrackRequest {
+    AddTrack {
+        sender_id: u32,
+        spec: TrackSpec,
+    },
+    RemoveTrack {
+        sender_id: u32,
+    },
+    AddTransceiver {
+        kind: String,
+        direction: Option<String>,
+    },
+    /// Local tracks whose transceiver has no m-line yet (simple-peer asks the initiator for
+    /// one).
+    MissingTransceivers,
+}
+
+pub async fn perform(
+    connection: &dyn PeerConnection,
+    senders: &Senders,
+    request: TrackRequest,
+) -> Result<ReplyValue, NativeError> {
+    match request {
+        TrackRequest::AddTrack { sender_id, spec } => {
+            let sender = add_track(connection, spec).await?;
+            lock(senders).insert(sender_id, sender);
+        }
+        TrackRequest::RemoveTrack { sender_id } => {
+            let Some(sender) = lock(senders).remove(&sender_id) else {
+                return Err(NativeError::new("ERR_TRACK_NOT_ADDED", "no such sender"));
+            };
+            connection
+                .remove_track(&sender.rtp_sender)
+                .await
+                .map_err(coded("ERR_REMOVE_TRACK"))?;
+        }
+        TrackRequest::AddTransceiver { kind, direction } => {
+            let (kind, init) = transceiver_init(&kind, direction.as_deref())?;
+            connection
+                .add_transceiver_from_kind(kind, Some(init))
+                .await
+                .map_err(coded("ERR_ADD_TRANSCEIVER"))?;
+        }
+        TrackRequest::MissingTransceivers => {
+            return Ok(ReplyValue::MissingTransceivers {
+                tracks: missing_transceivers(connection).await,
+            })
+        }
+    }
+    Ok(ReplyValue::Done)
+}
+
+/// What `addTransceiver(kind, { direction })` creates. Created from a kind alone, a
+/// transceiver has no track to send, and webrtc refuses a sending direction without one:
+/// it receives until a track is added.
+fn transceiver_init(
+    kind: &str,
+    direction: Option<&str>,
+) -> Result<(RtpCodecKind, RTCRtpTransceiverInit), NativeError> {
+    let kind = match kind {
+        "audio" | "video" => RtpCodecKind::from(kind),
+        other => {
+            return Err(NativeError::new(
+                "ERR_ADD_TRANSCEIVER",
+                format!("transceiver kind must be audio or video, got {other:?}"),
+            ))
+        }
+    };
+    let direction = match direction.unwrap_or("sendrecv") {
+        "sendrecv" | "recvonly" => RTCRtpTransceiverDirection::Recvonly,
+        "sendonly" | "inactive" => RTCRtpTransceiverDirection::Inactive,
+        other => {
+            return Err(NativeError::new(
+                "ERR_ADD_TRANSCEIVER",
+                format!("invalid transceiver direction {other:?}"),
+            ))
+        }
+    };
+    let init = RTCRtpTransceiverInit {
+        direction,
+        streams: vec![],
+        send_encodings: vec![],
+    };
+    Ok((kind, init))
+}
+
+async fn missing_transceivers(connection: &dyn PeerConnection) -> Vec<PendingTrack> {
+    let mut tracks = Vec::new();
+    for transceiver in connection.get_transceivers().await {
+        if !matches!(transceiver.mid().await, Ok(None)) {
+            continue;
+        }
+        if let Ok(Some(sender)) = transceiver.sender().await {
+            let track = sender.track();
+            tracks.push(PendingTrack {
+                kind: track.kind().await.to_string(),
+                track_id: track.track_id().await,
+            });
+        }
+    }
+    tracks
+}
+
 /// Adds a local track to the connection.
-pub async fn add_track(
+async fn add_track(
     connection: &dyn PeerConnection,
     spec: TrackSpec,
 ) -> Result<LocalSender, NativeError> {
@@ -121,13 +259,12 @@ pub async fn add_track(
         }],
     );
     let track = Arc::new(
-        TrackLocalStaticSample::new(Instant::now(), track)
-            .map_err(|error| NativeError::new("ERR_ADD_TRACK", error.to_string()))?,
+        TrackLocalStaticSample::new(Instant::now(), track).map_err(coded("ERR_ADD_TRACK"))?,
     );
     let rtp_sender = connection
         .add_track(track.clone() as Arc<dyn TrackLocal>)
         .await
-        .map_err(|error| NativeError::new("ERR_ADD_TRACK", error.to_string()))?;
+        .map_err(coded("ERR_ADD_TRACK"))?;
     let (writes, queue) = mpsc::unbounded_channel();
     let sender = SenderTask {
         track,
@@ -136,7 +273,7 @@ pub async fn add_track(
         payload_type: None,
         sequence: SequenceRewriter::default(),
     };
-    crate::runtime::spawn(sender.run(queue));
+    spawn(sender.run(queue));
     Ok(LocalSender { writes, rtp_sender })
 }
 
@@ -243,19 +380,6 @@ impl SenderTask {
     }
 }
 
-/// A remote track as JS sees it.
-#[derive(Debug)]
-pub struct RemoteTrackInfo {
-    pub id: u32,
-    pub track_id: String,
-    pub stream_ids: Vec<String>,
-    pub kind: String,
-    pub codec: String,
-    /// The SSRC of the first packet: the remote description's a=ssrc lines tell which
-    /// announced track it belongs to.
-    pub ssrc: u32,
-}
-
 /// Delivers a remote track's packets and frames until it ends.
 pub async fn run_remote_track(id: u32, track: Arc<dyn TrackRemote>, events: EventSink) {
     let mut assembler: Option<FrameAssembler> = None;
@@ -269,32 +393,41 @@ pub async fn run_remote_track(id: u32, track: Arc<dyn TrackRemote>, events: Even
                     .unwrap_or_default();
                 let kind = track.kind().await.to_string();
                 assembler = FrameAssembler::new(&codec);
-                events.emit(Event::Track(RemoteTrackInfo {
+                events.emit(NativeEvent::Track {
                     id,
-                    track_id: init.track_id,
-                    stream_ids: init.stream_ids,
-                    kind,
-                    codec,
-                    ssrc: init.ssrc,
-                }));
+                    track: RemoteTrackInfo {
+                        track_id: init.track_id,
+                        stream_ids: init.stream_ids,
+                        kind,
+                        codec,
+                        ssrc: init.ssrc,
+                    },
+                });
             }
             TrackRemoteEvent::OnRtpPacket(packet) => {
                 let frame = assembler.as_mut().and_then(|a| a.push(&packet));
                 if let Ok(bytes) = packet.marshal() {
-                    events.emit(Event::Rtp {
+                    events.emit(NativeEvent::Rtp {
                         id,
-                        packet: bytes.into(),
+                        packet: Buffer::from(Vec::from(bytes)),
                     });
                 }
                 if let Some(frame) = frame {
-                    events.emit(Event::Frame { id, frame });
+                    events.emit(NativeEvent::Frame {
+                        id,
+                        frame: MediaFrame {
+                            data: frame.data.into(),
+                            timestamp: frame.timestamp,
+                            keyframe: frame.keyframe,
+                        },
+                    });
                 }
             }
             TrackRemoteEvent::OnEnded => break,
             _ => {}
         }
     }
-    events.emit(Event::TrackEnded { id });
+    events.emit(NativeEvent::TrackEnded { id });
 }
 
 /// Asks the remote for a keyframe (RTCP PLI) on every stream of the track.
@@ -316,10 +449,10 @@ fn codec_name(mime: &str) -> String {
 
 /// A reassembled frame: the depacketized payloads of one RTP timestamp.
 #[derive(Debug)]
-pub struct Frame {
-    pub data: Vec<u8>,
-    pub timestamp: u32,
-    pub keyframe: bool,
+struct Frame {
+    data: Vec<u8>,
+    timestamp: u32,
+    keyframe: bool,
 }
 
 enum Codec {
@@ -429,7 +562,41 @@ mod tests {
     fn names_map_to_negotiable_codecs() {
         assert_eq!(codec("VP8").unwrap().0, RtpCodecKind::Video);
         assert_eq!(codec("opus").unwrap().1.clock_rate, 48_000);
-        assert_eq!(codec("mp3").unwrap_err().code, "ERR_INVALID_ARG_TYPE");
+        let unknown = codec("mp3").unwrap_err();
+        assert_eq!(unknown.code, "ERR_INVALID_ARG_TYPE");
+        assert!(unknown.message.contains("opus, vp8, vp9, h264, av1"));
+    }
+
+    #[test]
+    fn every_listed_codec_negotiates_as_its_kind() {
+        let listed = supported_codecs();
+        for (kind, names) in [
+            (RtpCodecKind::Audio, listed.audio),
+            (RtpCodecKind::Video, listed.video),
+        ] {
+            for name in names {
+                assert_eq!(codec(&name).unwrap().0, kind, "{name}");
+                assert!(
+                    FrameAssembler::new(&name).is_some(),
+                    "{name} has no depacketizer"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn transceivers_receive_until_a_track_is_added() {
+        let (kind, init) = transceiver_init("audio", None).unwrap();
+        assert_eq!(kind, RtpCodecKind::Audio);
+        assert_eq!(init.direction, RTCRtpTransceiverDirection::Recvonly);
+        let (_, init) = transceiver_init("video", Some("sendonly")).unwrap();
+        assert_eq!(init.direction, RTCRtpTransceiverDirection::Inactive);
+        for (kind, direction) in [("data", None), ("video", Some("sideways"))] {
+            let Err(error) = transceiver_init(kind, direction) else {
+                panic!("{kind} {direction:?} must be refused");
+            };
+            assert_eq!(error.code, "ERR_ADD_TRANSCEIVER");
+        }
     }
 
     #[test]

@@ -13,7 +13,10 @@ use std::task::{Context, Poll, Waker};
 use bytes::Bytes;
 use webrtc::runtime::{AsyncUdpSocket, RecvMeta, Transmit};
 
-use crate::runtime::{deliver_datagram, enlarge_socket_buffers, lock, tokio_runtime};
+use crate::executor::tokio_runtime;
+use crate::stun;
+use crate::sync::lock;
+use crate::udp::{deliver_datagram, enlarge_socket_buffers};
 
 /// Datagrams waiting for one peer's driver; past this they are dropped, as a full socket
 /// buffer would.
@@ -151,34 +154,11 @@ fn route(routes: &Mutex<Routes>, from: SocketAddr, datagram: &[u8]) -> Option<Ar
     if let Some(inbox) = routes.by_remote.get(&from).and_then(Weak::upgrade) {
         return Some(inbox);
     }
-    let ufrag = stun_recipient_ufrag(datagram)?;
+    let ufrag = stun::recipient_ufrag(datagram)?;
     let weak = routes.by_ufrag.get(ufrag)?.clone();
     let inbox = weak.upgrade()?;
     routes.by_remote.insert(from, weak);
     Some(inbox)
-}
-
-/// The recipient's ufrag in a STUN message's USERNAME ("recipient:sender"), if there is one.
-pub fn stun_recipient_ufrag(datagram: &[u8]) -> Option<&str> {
-    const MAGIC_COOKIE: [u8; 4] = [0x21, 0x12, 0xA4, 0x42];
-    const USERNAME: u16 = 0x0006;
-    if datagram.len() < 20 || datagram[0] & 0xC0 != 0 || datagram[4..8] != MAGIC_COOKIE {
-        return None;
-    }
-    let declared = usize::from(u16::from_be_bytes([datagram[2], datagram[3]]));
-    let mut attributes = datagram.get(20..20 + declared)?;
-    while attributes.len() >= 4 {
-        let kind = u16::from_be_bytes([attributes[0], attributes[1]]);
-        let size = usize::from(u16::from_be_bytes([attributes[2], attributes[3]]));
-        let value = attributes.get(4..4 + size)?;
-        if kind == USERNAME {
-            let username = std::str::from_utf8(value).ok()?;
-            return username.split(':').next();
-        }
-        let padded = (size + 3) & !3;
-        attributes = attributes.get(4 + padded..).unwrap_or_default();
-    }
-    None
 }
 
 /// One peer's view of a shared socket.
@@ -245,39 +225,22 @@ impl AsyncUdpSocket for MuxedSocket {
 mod tests {
     use super::*;
 
-    fn binding_request(username: &[u8]) -> Vec<u8> {
-        let mut attribute = vec![0x00, 0x06];
-        attribute.extend_from_slice(&(username.len() as u16).to_be_bytes());
-        attribute.extend_from_slice(username);
-        while attribute.len() % 4 != 0 {
-            attribute.push(0);
-        }
-        let mut packet = vec![0x00, 0x01];
-        packet.extend_from_slice(&((attribute.len() + 8) as u16).to_be_bytes());
-        packet.extend_from_slice(&[0x21, 0x12, 0xA4, 0x42]);
-        packet.extend_from_slice(&[7; 12]);
-        // An attribute before USERNAME, to walk past.
-        packet.extend_from_slice(&[0x80, 0x29, 0x00, 0x04, 1, 2, 3, 4]);
-        packet.extend_from_slice(&attribute);
-        packet
-    }
-
     #[test]
-    fn reads_the_recipient_ufrag_of_a_stun_check() {
-        let packet = binding_request(b"abcd:wxyz");
-        assert_eq!(stun_recipient_ufrag(&packet), Some("abcd"));
-        let odd = binding_request(b"abc:wxyz1");
-        assert_eq!(stun_recipient_ufrag(&odd), Some("abc"));
-    }
-
-    #[test]
-    fn ignores_what_is_not_stun_or_is_cut_short() {
-        assert_eq!(stun_recipient_ufrag(b""), None);
-        assert_eq!(stun_recipient_ufrag(&[0x80; 64]), None); // RTP/DTLS-looking
-        let packet = binding_request(b"abcd:wxyz");
-        for cut in 0..packet.len() {
-            assert_eq!(stun_recipient_ufrag(&packet[..cut]), None);
-        }
+    fn a_check_naming_a_ufrag_routes_its_source_to_that_peer() {
+        let routes = Mutex::new(Routes::default());
+        let inbox = Arc::new(Inbox::default());
+        lock(&routes)
+            .by_ufrag
+            .insert("abcd".into(), Arc::downgrade(&inbox));
+        let from = SocketAddr::from(([10, 0, 0, 2], 5000));
+        assert!(route(&routes, from, b"not stun").is_none());
+        let check = crate::stun::tests::binding_request(b"abcd:wxyz");
+        assert!(Arc::ptr_eq(&route(&routes, from, &check).unwrap(), &inbox));
+        // Everything else from that address follows the check, STUN or not.
+        assert!(Arc::ptr_eq(&route(&routes, from, b"dtls").unwrap(), &inbox));
+        let stranger = crate::stun::tests::binding_request(b"zzzz:wxyz");
+        let elsewhere = SocketAddr::from(([10, 0, 0, 3], 5000));
+        assert!(route(&routes, elsewhere, &stranger).is_none());
     }
 
     #[test]

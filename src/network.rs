@@ -11,8 +11,9 @@ use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use crate::candidate::CandidateLine;
 use crate::config::PeerOptions;
-use crate::events::NativeError;
+use crate::error::NativeError;
 use crate::mux::MuxSocket;
 
 /// What a peer binds and how its host candidates are presented.
@@ -198,21 +199,16 @@ impl CandidateRewriter {
         if self.is_identity() {
             return line.to_owned();
         }
-        let mut fields: Vec<&str> = line.split(' ').collect();
-        // candidate:<foundation> <component> <transport> <priority> <address> <port> typ <type>
-        if fields.len() < 8 || fields[6] != "typ" || fields[7] != "host" {
-            return line.to_owned();
-        }
-        let Ok(bound) = fields[4].parse::<IpAddr>() else {
+        let parsed = CandidateLine::parse(line);
+        let bound = match (parsed.kind(), parsed.address()) {
+            (Some("host"), Some(address)) => address.parse::<IpAddr>().ok(),
+            _ => None,
+        };
+        let Some(bound) = bound else {
             return line.to_owned();
         };
         let public = self.public_address(bound).to_string();
-        let port = self.ports.get(&bound).map(u16::to_string);
-        fields[4] = &public;
-        if let Some(port) = &port {
-            fields[5] = port;
-        }
-        fields.join(" ")
+        parsed.with_address(&public, self.ports.get(&bound).copied())
     }
 
     /// A session description's candidate lines rewritten the same way.

@@ -15,26 +15,28 @@ use futures::FutureExt;
 use napi::bindgen_prelude::{BufferSlice, Function};
 use napi_derive::napi;
 use rtc::peer_connection::configuration::RTCOfferOptions;
-use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
-use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
-use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use webrtc::data_channel::DataChannel;
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
     register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder,
-    PeerConnectionEventHandler, RTCIceCandidate, RTCIceConnectionState, RTCIceGatheringState,
-    RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSignalingState, Registry, StatsSelector,
+    PeerConnectionEventHandler, RTCIceCandidate, RTCIceCandidateInit, RTCIceConnectionState,
+    RTCIceGatheringState, RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSessionDescription,
+    RTCSignalingState, Registry, StatsSelector,
 };
 
+use crate::candidate::CandidateLine;
 use crate::channel::{self, ChannelShared, Outgoing};
 use crate::config::PeerOptions;
-use crate::events::{Event, EventSink, JsEvent, NativeError};
-use crate::media::{self, LocalSender, MediaWrite, TrackSpec};
+use crate::error::{coded, panic_message, NativeError};
+use crate::events::{CandidatePair, EventSink, NativeEvent, ReplyValue, SessionDescription};
+use crate::executor::spawn;
+use crate::media::{self, MediaWrite, Senders, TrackRequest, TrackSpec};
 use crate::network::{CandidateRewriter, NetworkPlan};
-use crate::runtime::{self, lock, PeerRuntime};
+use crate::runtime::PeerRuntime;
 use crate::signal;
 use crate::stats;
+use crate::sync::lock;
 
 /// State shared by the JS handle, the peer task, the channel task and webrtc's callbacks.
 struct PeerShared {
@@ -45,8 +47,7 @@ struct PeerShared {
     candidate_mid: Mutex<String>,
     /// NAT 1:1 and shared-port presentation of our host candidates.
     rewriter: OnceLock<CandidateRewriter>,
-    /// Local tracks added to this peer, by the sender id JS chose.
-    senders: Mutex<HashMap<u32, LocalSender>>,
+    senders: Senders,
     /// Remote tracks, by the id their events carry.
     remote_tracks: Mutex<HashMap<u32, Arc<dyn TrackRemote>>>,
     next_remote_track: AtomicU32,
@@ -64,18 +65,19 @@ impl PeerShared {
     }
 
     /// Our description as the remote should see it.
-    fn local_description_json(
-        &self,
-        description: Option<webrtc::peer_connection::RTCSessionDescription>,
-    ) -> Value {
-        description_json(description.map(|mut description| {
+    fn local_description(&self, description: Option<RTCSessionDescription>) -> ReplyValue {
+        let description = description.map(|mut description| {
             description.sdp = self.rewriter().sdp(&description.sdp);
-            description
-        }))
+            signal::description(description)
+        });
+        ReplyValue::Description {
+            ice_ufrag: ice_ufrag(description.as_ref()),
+            description,
+        }
     }
 
     fn fail(&self, error: NativeError) {
-        self.events.emit(Event::Error(error));
+        self.events.emit(NativeEvent::error(error));
     }
 
     /// Runs `work`, turning a panic into a coded error on this peer instead of a silently
@@ -84,18 +86,10 @@ impl PeerShared {
         if let Err(panic) = AssertUnwindSafe(work).catch_unwind().await {
             self.fail(NativeError::new(
                 "ERR_INTERNAL",
-                format!("internal error: {}", panic_message(&panic)),
+                format!("internal error: {}", panic_message(&*panic)),
             ));
         }
     }
-}
-
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "panic".to_owned())
 }
 
 enum Request {
@@ -107,24 +101,11 @@ enum Request {
         kind: String,
         sdp: String,
     },
-    AddIceCandidate(webrtc::peer_connection::RTCIceCandidateInit),
+    AddIceCandidate(RTCIceCandidateInit),
     LocalDescription,
     SelectedCandidatePair,
-    AddTrack {
-        sender_id: u32,
-        spec: TrackSpec,
-    },
-    RemoveTrack {
-        sender_id: u32,
-    },
-    AddTransceiver {
-        kind: String,
-        direction: Option<String>,
-    },
-    /// Local tracks whose transceiver has no m-line yet (simple-peer asks the initiator for
-    /// one), as `{ kind, trackId }`.
-    MissingTransceivers,
     GetStats,
+    Track(TrackRequest),
     /// Reached only through the debug-build test hook.
     Panic,
 }
@@ -140,6 +121,7 @@ pub struct NativePeer {
     commands: mpsc::UnboundedSender<Command>,
     next_request: AtomicU32,
     closed: AtomicBool,
+    max_message_size: u32,
 }
 
 #[napi]
@@ -147,11 +129,12 @@ impl NativePeer {
     #[napi(constructor, catch_unwind)]
     pub fn new(
         options: PeerOptions,
-        #[napi(ts_arg_type = "(event: JsEvent) => void")] on_event: Function<JsEvent, ()>,
+        #[napi(ts_arg_type = "(event: NativeEvent) => void")] on_event: Function<NativeEvent, ()>,
     ) -> napi::Result<Self> {
         let function = on_event
-            .build_threadsafe_function::<Event>()
-            .build_callback(|context| EventSink::to_js(context.value))?;
+            .build_threadsafe_function::<NativeEvent>()
+            .build_callback(|context| Ok(context.value))?;
+        let max_message_size = options.max_message_size();
         let shared = Arc::new(PeerShared {
             events: EventSink::new(function),
             runtime: PeerRuntime::new(),
@@ -165,7 +148,7 @@ impl NativePeer {
         });
         let (commands, receiver) = mpsc::unbounded_channel();
         let task_shared = shared.clone();
-        runtime::spawn(async move {
+        spawn(async move {
             let guard_shared = task_shared.clone();
             guard_shared
                 .guarded(run_peer(options, task_shared.clone(), receiver))
@@ -178,22 +161,35 @@ impl NativePeer {
             commands,
             next_request: AtomicU32::new(1),
             closed: AtomicBool::new(false),
+            max_message_size,
         })
     }
 
+    fn next_id(&self) -> u32 {
+        self.next_request.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Queues a request for the peer's task; its reply follows as an event.
     fn request(&self, request: Request) -> u32 {
-        let id = self.next_request.fetch_add(1, Ordering::Relaxed);
-        if self
-            .commands
-            .send(Command::Request { id, request })
-            .is_err()
-        {
-            self.shared.events.emit(Event::Reply {
-                id,
-                result: Err(NativeError::new("ERR_DESTROYED", "peer is closed")),
-            });
+        let id = self.next_id();
+        match self.commands.send(Command::Request { id, request }) {
+            Ok(()) => id,
+            Err(_) => self.reply_now(Err(NativeError::new("ERR_DESTROYED", "peer is closed"))),
         }
+    }
+
+    /// A request answered without reaching the peer's task (it is gone, or the input was
+    /// refused): the one place replies are made outside that task and the channel's flushes.
+    fn reply_now(&self, result: Result<ReplyValue, NativeError>) -> u32 {
+        let id = self.next_id();
+        self.shared.events.emit(NativeEvent::reply(id, result));
         id
+    }
+
+    /// The largest message `send` takes: `maxMessageSize` as the peer applies it.
+    #[napi(getter)]
+    pub fn max_message_size(&self) -> u32 {
+        self.max_message_size
     }
 
     /// Creates an offer and sets it as the local description; replies with the local
@@ -224,16 +220,10 @@ impl NativePeer {
         sdp_mid: Option<String>,
         sdp_m_line_index: Option<u32>,
     ) -> u32 {
+        let unusable = CandidateLine::parse(&candidate).is_unusable();
         match signal::candidate_init(candidate, sdp_mid, sdp_m_line_index) {
             Ok(init) => self.request(Request::AddIceCandidate(init)),
-            Err(error) => {
-                let id = self.next_request.fetch_add(1, Ordering::Relaxed);
-                self.shared.events.emit(Event::Reply {
-                    id,
-                    result: Err(error),
-                });
-                id
-            }
+            Err(error) => self.reply_now(candidate_outcome(unusable, Err(error))),
         }
     }
 
@@ -257,7 +247,7 @@ impl NativePeer {
     /// Replies once everything sent so far has been acknowledged by the remote.
     #[napi(catch_unwind)]
     pub fn flush(&self) -> u32 {
-        let id = self.next_request.fetch_add(1, Ordering::Relaxed);
+        let id = self.next_id();
         self.shared.channel.send(Outgoing::Flush(id));
         id
     }
@@ -298,7 +288,7 @@ impl NativePeer {
         kind: String,
         codec: String,
     ) -> u32 {
-        self.request(Request::AddTrack {
+        self.request(Request::Track(TrackRequest::AddTrack {
             sender_id,
             spec: TrackSpec {
                 track_id,
@@ -306,22 +296,26 @@ impl NativePeer {
                 kind,
                 codec,
             },
-        })
+        }))
     }
 
     #[napi(catch_unwind)]
     pub fn remove_track(&self, sender_id: u32) -> u32 {
-        self.request(Request::RemoveTrack { sender_id })
+        self.request(Request::Track(TrackRequest::RemoveTrack { sender_id }))
     }
 
     #[napi(catch_unwind)]
     pub fn add_transceiver(&self, kind: String, direction: Option<String>) -> u32 {
-        self.request(Request::AddTransceiver { kind, direction })
+        self.request(Request::Track(TrackRequest::AddTransceiver {
+            kind,
+            direction,
+        }))
     }
 
+    /// Local tracks whose transceiver has no m-line yet, as `{ kind, trackId }`.
     #[napi(catch_unwind)]
     pub fn missing_transceivers(&self) -> u32 {
-        self.request(Request::MissingTransceivers)
+        self.request(Request::Track(TrackRequest::MissingTransceivers))
     }
 
     /// Queues an encoded frame (or audio packet) lasting `duration_ms` on a sender. False
@@ -360,7 +354,7 @@ impl NativePeer {
         else {
             return false;
         };
-        runtime::spawn(async move { media::request_key_frame(&track).await });
+        spawn(async move { media::request_key_frame(&track).await });
         true
     }
 
@@ -406,10 +400,9 @@ async fn run_peer(
             shared.fail(error.clone());
             // Still answer every request, so no JS promise waits forever.
             while let Some(Command::Request { id, .. }) = commands.recv().await {
-                shared.events.emit(Event::Reply {
-                    id,
-                    result: Err(error.clone()),
-                });
+                shared
+                    .events
+                    .emit(NativeEvent::reply(id, Err(error.clone())));
             }
             return;
         }
@@ -422,7 +415,7 @@ async fn run_peer(
             Ok(init) => {
                 Box::pin(connection.create_data_channel(&channel_options.label, Some(init)))
                     .await
-                    .map_err(|error| NativeError::new("ERR_DATA_CHANNEL", error.to_string()))
+                    .map_err(coded("ERR_DATA_CHANNEL"))
             }
             Err(error) => Err(error),
         };
@@ -432,35 +425,21 @@ async fn run_peer(
         }
     }
 
-    let mut remote_candidates = 0;
+    let mut remote_candidates = CandidateBudget::default();
     while let Some(command) = commands.recv().await {
-        match command {
-            Command::Request {
-                id,
-                request: Request::AddIceCandidate(_),
-            } if remote_candidates >= signal::MAX_REMOTE_CANDIDATES => {
-                shared.events.emit(Event::Reply {
-                    id,
-                    result: Err(NativeError::new(
-                        "ERR_ADD_ICE_CANDIDATE",
-                        format!(
-                            "more than {} remote candidates",
-                            signal::MAX_REMOTE_CANDIDATES
-                        ),
-                    )),
-                });
+        let Command::Request { id, request } = command else {
+            break;
+        };
+        let result = match request {
+            Request::AddIceCandidate(init) if !remote_candidates.take() => {
+                let unusable = CandidateLine::parse(&init.candidate).is_unusable();
+                candidate_outcome(unusable, Err(CandidateBudget::exhausted()))
             }
-            Command::Request { id, request } => {
-                if matches!(request, Request::AddIceCandidate(_)) {
-                    remote_candidates += 1;
-                }
-                // Boxed: webrtc's futures are large, and inline they would sit in every idle
-                // peer's task for its whole life.
-                let result = Box::pin(perform(&*connection, &shared, request)).await;
-                shared.events.emit(Event::Reply { id, result });
-            }
-            Command::Close => break,
-        }
+            // Boxed: webrtc's futures are large, and inline they would sit in every idle
+            // peer's task for its whole life.
+            request => Box::pin(perform(&*connection, &shared, request)).await,
+        };
+        shared.events.emit(NativeEvent::reply(id, result));
     }
     // Ends the media write tasks and drops remote tracks along with the connection.
     lock(&shared.senders).clear();
@@ -472,8 +451,7 @@ async fn build_connection(
     options: &PeerOptions,
     shared: &Arc<PeerShared>,
 ) -> Result<impl PeerConnection, NativeError> {
-    let constructor_error =
-        |error: webrtc::error::Error| NativeError::new("ERR_PC_CONSTRUCTOR", error.to_string());
+    let constructor_error = coded::<webrtc::error::Error>("ERR_PC_CONSTRUCTOR");
     let mut media_engine = MediaEngine::default();
     media_engine
         .register_default_codecs()
@@ -513,11 +491,11 @@ fn start_channel(shared: &Arc<PeerShared>, data_channel: Arc<dyn DataChannel>) {
         Box::pin(async move {
             match shared.connection.get().and_then(Weak::upgrade) {
                 Some(connection) => selected_candidate_pair(&*connection, &shared).await,
-                None => Value::Null,
+                None => None,
             }
         })
     });
-    runtime::spawn(async move {
+    spawn(async move {
         let work = channel::run(
             data_channel,
             shared.channel.clone(),
@@ -529,11 +507,12 @@ fn start_channel(shared: &Arc<PeerShared>, data_channel: Arc<dyn DataChannel>) {
     });
 }
 
+/// Runs one request; each kind of request has its one kind of reply.
 async fn perform(
     connection: &dyn PeerConnection,
     shared: &PeerShared,
     request: Request,
-) -> Result<Value, NativeError> {
+) -> Result<ReplyValue, NativeError> {
     match request {
         Request::CreateOffer { ice_restart } => {
             let offer = connection
@@ -550,108 +529,111 @@ async fn perform(
             set_local_description(connection, shared, answer).await
         }
         Request::SetRemoteDescription { kind, sdp } => {
-            let description =
-                signal::session_description(&kind, sdp, "ERR_SET_REMOTE_DESCRIPTION")?;
-            shared.runtime.remote_description_applying();
-            let media = json!(signal::remote_media(&description.sdp));
-            connection
-                .set_remote_description(description)
-                .await
-                .map_err(coded("ERR_SET_REMOTE_DESCRIPTION"))?;
-            let mut reply = description_json(connection.remote_description().await);
-            reply["media"] = media;
-            Ok(reply)
+            set_remote_description(connection, shared, &kind, sdp).await
         }
         Request::AddIceCandidate(init) => {
-            // Already a peer-reflexive candidate: added again it would only slow the connect
-            // (see runtime::CheckSources); the peer-reflexive one stands in.
-            let known = signal::udp_candidate_address(&init.candidate)
-                .is_some_and(|addr| shared.runtime.checked_from(addr));
-            if !known {
-                connection
-                    .add_ice_candidate(init)
-                    .await
-                    .map_err(coded("ERR_ADD_ICE_CANDIDATE"))?;
-            }
-            shared.runtime.wake_driver();
-            Ok(Value::Null)
+            let unusable = CandidateLine::parse(&init.candidate).is_unusable();
+            candidate_outcome(unusable, add_ice_candidate(connection, shared, init).await)
         }
         Request::LocalDescription => {
-            Ok(shared.local_description_json(connection.local_description().await))
+            Ok(shared.local_description(connection.local_description().await))
         }
-        Request::SelectedCandidatePair => Ok(selected_candidate_pair(connection, shared).await),
-        Request::AddTrack { sender_id, spec } => {
-            let sender = media::add_track(connection, spec).await?;
-            lock(&shared.senders).insert(sender_id, sender);
-            Ok(Value::Null)
-        }
-        Request::RemoveTrack { sender_id } => {
-            let Some(sender) = lock(&shared.senders).remove(&sender_id) else {
-                return Err(NativeError::new("ERR_TRACK_NOT_ADDED", "no such sender"));
-            };
-            connection
-                .remove_track(&sender.rtp_sender)
-                .await
-                .map_err(coded("ERR_REMOVE_TRACK"))?;
-            Ok(Value::Null)
-        }
-        Request::AddTransceiver { kind, direction } => {
-            let kind = match kind.as_str() {
-                "audio" | "video" => RtpCodecKind::from(kind.as_str()),
-                other => {
-                    return Err(NativeError::new(
-                        "ERR_ADD_TRANSCEIVER",
-                        format!("transceiver kind must be audio or video, got {other:?}"),
-                    ))
-                }
-            };
-            // Created from a kind alone, a transceiver has no track to send, and webrtc
-            // refuses a sending direction without one: it receives until a track is added.
-            let direction = match direction.as_deref().unwrap_or("sendrecv") {
-                "sendrecv" | "recvonly" => RTCRtpTransceiverDirection::Recvonly,
-                "sendonly" | "inactive" => RTCRtpTransceiverDirection::Inactive,
-                other => {
-                    return Err(NativeError::new(
-                        "ERR_ADD_TRANSCEIVER",
-                        format!("invalid transceiver direction {other:?}"),
-                    ))
-                }
-            };
-            let init = RTCRtpTransceiverInit {
-                direction,
-                streams: vec![],
-                send_encodings: vec![],
-            };
-            connection
-                .add_transceiver_from_kind(kind, Some(init))
-                .await
-                .map_err(coded("ERR_ADD_TRANSCEIVER"))?;
-            Ok(Value::Null)
-        }
-        Request::MissingTransceivers => {
-            let mut kinds = Vec::new();
-            for transceiver in connection.get_transceivers().await {
-                if !matches!(transceiver.mid().await, Ok(None)) {
-                    continue;
-                }
-                if let Ok(Some(sender)) = transceiver.sender().await {
-                    let track = sender.track();
-                    kinds.push(json!({
-                        "kind": track.kind().await.to_string(),
-                        "trackId": track.track_id().await,
-                    }));
-                }
-            }
-            Ok(json!(kinds))
-        }
-        Request::Panic => panic!("forced by _panicForTest"),
+        Request::SelectedCandidatePair => Ok(ReplyValue::SelectedPair {
+            pair: selected_candidate_pair(connection, shared).await,
+        }),
         Request::GetStats => {
             let report = connection
                 .get_stats(Instant::now(), StatsSelector::None)
                 .await;
             let selected = selected_candidates(connection).await;
-            Ok(stats::report_to_json(&report, selected))
+            Ok(ReplyValue::Stats {
+                reports: stats::report_to_json(&report, selected),
+            })
         }
+        Request::Track(request) => media::perform(connection, &shared.senders, request).await,
+        Request::Panic => panic!("forced by _panicForTest"),
+    }
+}
+
+async fn set_remote_description(
+    connection: &dyn PeerConnection,
+    shared: &PeerShared,
+    kind: &str,
+    sdp: String,
+) -> Result<ReplyValue, NativeError> {
+    let description = signal::session_description(kind, sdp, "ERR_SET_REMOTE_DESCRIPTION")?;
+    shared.runtime.remote_description_applying();
+    let media = signal::remote_media(&description.sdp);
+    connection
+        .set_remote_description(description)
+        .await
+        .map_err(coded("ERR_SET_REMOTE_DESCRIPTION"))?;
+    let description = connection
+        .remote_description()
+        .await
+        .map(signal::description);
+    Ok(ReplyValue::RemoteDescription {
+        ice_ufrag: ice_ufrag(description.as_ref()),
+        description,
+        media,
+    })
+}
+
+async fn add_ice_candidate(
+    connection: &dyn PeerConnection,
+    shared: &PeerShared,
+    init: RTCIceCandidateInit,
+) -> Result<ReplyValue, NativeError> {
+    // Already a peer-reflexive candidate: added again it would only slow the connect
+    // (see runtime::CheckSources); the peer-reflexive one stands in.
+    let known = CandidateLine::parse(&init.candidate)
+        .udp_address()
+        .is_some_and(|addr| shared.runtime.checked_from(addr));
+    if !known {
+        connection
+            .add_ice_candidate(init)
+            .await
+            .map_err(coded("ERR_ADD_ICE_CANDIDATE"))?;
+    }
+    shared.runtime.wake_driver();
+    Ok(ReplyValue::Done)
+}
+
+/// A remote candidate that fails because no stack here can use it (mDNS, no address) is
+/// skipped, as browsers skip it; any other failure is the peer's.
+fn candidate_outcome(
+    unusable: bool,
+    result: Result<ReplyValue, NativeError>,
+) -> Result<ReplyValue, NativeError> {
+    match result {
+        Err(_) if unusable => Ok(ReplyValue::IgnoredCandidate),
+        result => result,
+    }
+}
+
+/// Remote candidates accepted per peer. Real endpoints send a handful; ICE checks every
+/// pair on each tick, so thousands would turn us into a packet sprayer aimed wherever a
+/// hostile remote chose.
+#[derive(Default)]
+struct CandidateBudget {
+    taken: usize,
+}
+
+impl CandidateBudget {
+    fn take(&mut self) -> bool {
+        let allowed = self.taken < signal::MAX_REMOTE_CANDIDATES;
+        self.taken += usize::from(allowed);
+        allowed
+    }
+
+    fn exhausted() -> NativeError {
+        NativeError::new(
+            "ERR_ADD_ICE_CANDIDATE",
+            format!(
+                "more than {} remote candidates",
+                signal::MAX_REMOTE_CANDIDATES
+            ),
+        )
     }
 }
 
@@ -670,26 +652,28 @@ async fn selected_candidates(
     Some((pair.local().clone(), pair.remote().clone()))
 }
 
-/// Addresses of the selected pair as JS sets them on the peer, or null before there is one.
-async fn selected_candidate_pair(connection: &dyn PeerConnection, shared: &PeerShared) -> Value {
-    match selected_candidates(connection).await {
-        Some((local, remote)) => json!({
-            "localAddress": local.address,
-            "localPort": local.address.parse().map_or(local.port, |ip| {
-                shared.rewriter().local_port(ip, local.port)
-            }),
-            "remoteAddress": remote.address,
-            "remotePort": remote.port,
-        }),
-        None => Value::Null,
-    }
+/// Addresses of the selected pair as JS sets them on the peer, or none before there is one.
+async fn selected_candidate_pair(
+    connection: &dyn PeerConnection,
+    shared: &PeerShared,
+) -> Option<CandidatePair> {
+    let (local, remote) = selected_candidates(connection).await?;
+    let local_port = local.address.parse().map_or(local.port, |ip| {
+        shared.rewriter().local_port(ip, local.port)
+    });
+    Some(CandidatePair {
+        local_address: local.address,
+        local_port: u32::from(local_port),
+        remote_address: remote.address,
+        remote_port: u32::from(remote.port),
+    })
 }
 
 async fn set_local_description(
     connection: &dyn PeerConnection,
     shared: &PeerShared,
-    description: webrtc::peer_connection::RTCSessionDescription,
-) -> Result<Value, NativeError> {
+    description: RTCSessionDescription,
+) -> Result<ReplyValue, NativeError> {
     if let Some(mid) = signal::first_mid(&description.sdp) {
         *lock(&shared.candidate_mid) = mid;
     }
@@ -701,22 +685,13 @@ async fn set_local_description(
     if let Some(ufrag) = local.as_ref().and_then(|d| signal::ice_ufrag(&d.sdp)) {
         shared.runtime.set_local_ufrag(ufrag);
     }
-    Ok(shared.local_description_json(local))
+    Ok(shared.local_description(local))
 }
 
-/// Turns webrtc's errors into coded ones.
-fn coded(code: &'static str) -> impl Fn(webrtc::error::Error) -> NativeError {
-    move |error| NativeError::new(code, error.to_string())
-}
-
-fn description_json(description: Option<webrtc::peer_connection::RTCSessionDescription>) -> Value {
-    match description {
-        Some(description) => json!({
-            "type": description.sdp_type.to_string(),
-            "sdp": description.sdp,
-        }),
-        None => Value::Null,
-    }
+fn ice_ufrag(description: Option<&SessionDescription>) -> Option<String> {
+    description
+        .and_then(|description| signal::ice_ufrag(&description.sdp))
+        .map(str::to_owned)
 }
 
 /// webrtc's callbacks, forwarded as events. Each is guarded: a panic in one becomes an
@@ -734,34 +709,36 @@ impl PeerConnectionEventHandler for Handler {
                 let rewriter = self.shared.rewriter();
                 if let Some(candidate) = signal::candidate_signal(&event.candidate, &mid, rewriter)
                 {
-                    self.shared.events.emit(Event::Candidate(candidate));
+                    self.shared
+                        .events
+                        .emit(NativeEvent::Candidate { candidate });
                 }
             })
             .await
     }
 
     async fn on_signaling_state_change(&self, state: RTCSignalingState) {
-        self.shared
-            .events
-            .emit(Event::SignalingState(state.to_string()));
+        self.shared.events.emit(NativeEvent::SignalingState {
+            state: state.to_string(),
+        });
     }
 
     async fn on_ice_connection_state_change(&self, state: RTCIceConnectionState) {
-        self.shared
-            .events
-            .emit(Event::IceConnectionState(state.to_string()));
+        self.shared.events.emit(NativeEvent::IceConnectionState {
+            state: state.to_string(),
+        });
     }
 
     async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
-        self.shared
-            .events
-            .emit(Event::IceGatheringState(state.to_string()));
+        self.shared.events.emit(NativeEvent::IceGatheringState {
+            state: state.to_string(),
+        });
     }
 
     async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
-        self.shared
-            .events
-            .emit(Event::ConnectionState(state.to_string()));
+        self.shared.events.emit(NativeEvent::ConnectionState {
+            state: state.to_string(),
+        });
     }
 
     async fn on_data_channel(&self, data_channel: Arc<dyn DataChannel>) {
@@ -775,12 +752,128 @@ impl PeerConnectionEventHandler for Handler {
             .fetch_add(1, Ordering::Relaxed);
         lock(&self.shared.remote_tracks).insert(id, track.clone());
         let shared = self.shared.clone();
-        runtime::spawn(async move {
+        spawn(async move {
             let events = shared.events.clone();
             shared
                 .guarded(media::run_remote_track(id, track, events))
                 .await;
             lock(&shared.remote_tracks).remove(&id);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A peer whose task has ended, with the events it emits recorded.
+    fn peer_without_task() -> (NativePeer, Arc<Mutex<Vec<NativeEvent>>>) {
+        let (events, recorded) = EventSink::recorder();
+        let shared = Arc::new(PeerShared {
+            events,
+            runtime: PeerRuntime::new(),
+            channel: Arc::new(ChannelShared::default()),
+            candidate_mid: Mutex::new("0".to_owned()),
+            rewriter: OnceLock::new(),
+            senders: Mutex::default(),
+            remote_tracks: Mutex::default(),
+            next_remote_track: AtomicU32::new(1),
+            connection: OnceLock::new(),
+        });
+        let (commands, receiver) = mpsc::unbounded_channel();
+        drop(receiver);
+        let peer = NativePeer {
+            shared,
+            commands,
+            next_request: AtomicU32::new(1),
+            closed: AtomicBool::new(false),
+            max_message_size: 0,
+        };
+        (peer, recorded)
+    }
+
+    fn failure(event: &NativeEvent) -> Option<(u32, &str)> {
+        match event {
+            NativeEvent::Failed { id, code, .. } => Some((*id, code.as_str())),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn requests_to_a_closed_peer_are_answered_at_once() {
+        let (peer, recorded) = peer_without_task();
+        let offer = peer.create_offer(None);
+        let stats = peer.get_stats();
+        assert_ne!(offer, stats, "every request has its own id");
+        let recorded = lock(&recorded);
+        let failures: Vec<_> = recorded.iter().filter_map(failure).collect();
+        assert_eq!(
+            failures,
+            [(offer, "ERR_DESTROYED"), (stats, "ERR_DESTROYED")]
+        );
+    }
+
+    #[test]
+    fn a_refused_candidate_line_is_answered_without_the_task() {
+        let (peer, recorded) = peer_without_task();
+        let long = format!(
+            "candidate:1 1 udp 1 10.0.0.1 9 typ host {}",
+            "x".repeat(2000)
+        );
+        let refused = peer.add_ice_candidate(long, None, None);
+        let mdns = format!(
+            "candidate:1 1 udp 1 f00d.local 9 typ host {}",
+            "x".repeat(2000)
+        );
+        let ignored = peer.add_ice_candidate(mdns, None, None);
+        let recorded = lock(&recorded);
+        assert_eq!(
+            failure(&recorded[0]),
+            Some((refused, "ERR_ADD_ICE_CANDIDATE"))
+        );
+        assert!(matches!(
+            recorded[1],
+            NativeEvent::Reply { id, value: ReplyValue::IgnoredCandidate } if id == ignored
+        ));
+    }
+
+    #[test]
+    fn unusable_candidates_are_skipped_and_others_fail() {
+        let error = || Err(NativeError::new("ERR_ADD_ICE_CANDIDATE", "parse"));
+        assert!(matches!(
+            candidate_outcome(true, error()),
+            Ok(ReplyValue::IgnoredCandidate)
+        ));
+        assert!(candidate_outcome(false, error()).is_err());
+        assert!(matches!(
+            candidate_outcome(true, Ok(ReplyValue::Done)),
+            Ok(ReplyValue::Done)
+        ));
+    }
+
+    #[test]
+    fn the_candidate_budget_runs_out_after_the_limit() {
+        let mut budget = CandidateBudget::default();
+        for _ in 0..signal::MAX_REMOTE_CANDIDATES {
+            assert!(budget.take());
+        }
+        assert!(!budget.take());
+        assert!(!budget.take());
+        assert_eq!(CandidateBudget::exhausted().code, "ERR_ADD_ICE_CANDIDATE");
+    }
+
+    #[test]
+    fn a_panic_in_guarded_work_becomes_an_internal_error() {
+        let (peer, recorded) = peer_without_task();
+        let shared = peer.shared.clone();
+        crate::executor::tokio_runtime().block_on(shared.guarded(async {
+            panic!("inside the peer's task");
+        }));
+        let recorded = lock(&recorded);
+        let [NativeEvent::Error { code, message }] = &recorded[..] else {
+            panic!("one error event expected");
+        };
+        assert_eq!(code, "ERR_INTERNAL");
+        assert!(message.contains("inside the peer's task"), "{message}");
     }
 }

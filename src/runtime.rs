@@ -1,51 +1,26 @@
-//! The one tokio runtime every peer shares, and the per-peer `webrtc::runtime::Runtime`
-//! that tunes what the crate leaves to its runtime: socket buffer sizes and timer wake-ups.
+//! The per-peer `webrtc::runtime::Runtime`, which tunes what the crate leaves to its
+//! runtime: socket buffer sizes, timer wake-ups, and reads webrtc would leave parked.
 
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io::{self, IoSliceMut};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::mux::{MuxSocket, MuxedSocket};
 use webrtc::runtime::{
     AsyncInterval, AsyncTcpListener, AsyncTcpStream, AsyncUdpSocket, JoinHandle, RecvMeta, Runtime,
     TokioRuntime, Transmit,
 };
 
-/// Large UDP buffers: the kernel default (~208 KiB) overflows during bulk SCTP bursts and
-/// every dropped datagram costs an SCTP retransmission round trip.
-const UDP_SOCKET_BUFFER_BYTES: usize = 4 * 1024 * 1024;
-
-/// The process-wide tokio runtime. Never shut down: its threads hold no libuv handle, so
-/// they do not keep Node alive, and they die with the process.
-pub fn tokio_runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        let workers = std::thread::available_parallelism()
-            .map(|n| n.get().clamp(2, 4))
-            .unwrap_or(2);
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .thread_name("simple-peer-native")
-            .enable_all()
-            .build()
-            .expect("the tokio runtime must start")
-    })
-}
-
-/// Spawns onto the shared runtime from any thread, including Node's main thread.
-pub fn spawn<F>(future: F) -> tokio::task::JoinHandle<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    tokio_runtime().spawn(future)
-}
+use crate::executor::tokio_runtime;
+use crate::mux::{MuxSocket, MuxedSocket};
+use crate::stun::StunMessage;
+use crate::sync::lock;
+use crate::udp::{deliver_datagram, enlarge_socket_buffers};
 
 /// One per peer connection. It delegates to the crate's `TokioRuntime`, with two changes:
 ///
@@ -281,27 +256,6 @@ impl Drop for EarlyWakeSleep {
     }
 }
 
-/// Locks, taking over a poisoned lock: a panic elsewhere must not cascade.
-pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-pub fn enlarge_socket_buffers(socket: &std::net::UdpSocket) {
-    use std::os::fd::AsRawFd;
-    let fd = socket.as_raw_fd();
-    let size = UDP_SOCKET_BUFFER_BYTES as libc::c_int;
-    // The *FORCE variants pass net.core.{r,w}mem_max when we have CAP_NET_ADMIN; otherwise
-    // the plain options are clamped to those limits, which is still better than the default.
-    for (forced, plain) in [
-        (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
-        (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
-    ] {
-        if set_socket_option(fd, forced, size).is_err() {
-            let _ = set_socket_option(fd, plain, size);
-        }
-    }
-}
-
 /// webrtc sends a run of same-size datagrams with one GSO `sendmsg` only when the run is at
 /// least 16 long, or as long as the socket's GSO limit if that is lower. SCTP's bursts are
 /// mostly shorter, so almost every datagram cost a syscall. Reporting a limit of 6 makes runs
@@ -372,11 +326,7 @@ const CHECK_SOURCES_KEPT: usize = 16;
 
 impl CheckSources {
     fn note(&self, datagram: &[u8], from: SocketAddr) {
-        // A binding request: type 0x0001, then the magic cookie (RFC 5389).
-        let is_check = datagram.len() >= 20
-            && datagram[..2] == [0x00, 0x01]
-            && datagram[4..8] == [0x21, 0x12, 0xa4, 0x42];
-        if !is_check {
+        if !StunMessage::parse(datagram).is_some_and(|message| message.is_binding_request()) {
             return;
         }
         let mut recent = lock(&self.recent);
@@ -405,29 +355,6 @@ impl PeerSocket {
         let nowhere = SocketAddr::from(([0, 0, 0, 0], 0));
         deliver_datagram(bufs, meta, &[RESUME_DATAGRAM], nowhere, None)
     }
-}
-
-/// Hands one datagram to a `poll_recv` caller: into its first buffer (truncated to fit),
-/// described by its first `RecvMeta`.
-pub fn deliver_datagram(
-    bufs: &mut [IoSliceMut<'_>],
-    meta: &mut [RecvMeta],
-    datagram: &[u8],
-    from: SocketAddr,
-    dst_ip: Option<IpAddr>,
-) -> Poll<io::Result<usize>> {
-    let (Some(buf), Some(slot)) = (bufs.first_mut(), meta.first_mut()) else {
-        return Poll::Ready(Ok(0));
-    };
-    let len = datagram.len().min(buf.len());
-    buf[..len].copy_from_slice(&datagram[..len]);
-    let mut filled = RecvMeta::default();
-    filled.addr = from;
-    filled.len = len;
-    filled.stride = len.max(1);
-    filled.dst_ip = dst_ip;
-    *slot = filled;
-    Poll::Ready(Ok(1))
 }
 
 impl AsyncUdpSocket for PeerSocket {
@@ -470,24 +397,6 @@ impl AsyncUdpSocket for PeerSocket {
 
     fn max_gro_segments(&self) -> usize {
         self.inner.max_gro_segments()
-    }
-}
-
-fn set_socket_option(fd: libc::c_int, option: libc::c_int, value: libc::c_int) -> io::Result<()> {
-    // SAFETY: `fd` is a live socket owned by the caller and `value` outlives the call.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            option,
-            (&value as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
     }
 }
 
@@ -616,26 +525,5 @@ mod tests {
         read_one(&check);
         assert!(runtime.checked_from(from));
         assert!(!runtime.checked_from(SocketAddr::from(([127, 0, 0, 1], 9))));
-    }
-
-    #[test]
-    fn udp_buffers_grow_beyond_the_default() {
-        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        enlarge_socket_buffers(&socket);
-        let mut value: libc::c_int = 0;
-        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-        use std::os::fd::AsRawFd;
-        // SAFETY: valid fd and out-pointers sized for a c_int.
-        let rc = unsafe {
-            libc::getsockopt(
-                socket.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_RCVBUF,
-                (&mut value as *mut libc::c_int).cast(),
-                &mut len,
-            )
-        };
-        assert_eq!(rc, 0);
-        assert!(value >= 256 * 1024, "SO_RCVBUF is {value}");
     }
 }

@@ -1,10 +1,10 @@
 //! Signalling data between simple-peer's JSON shapes and webrtc's types.
 
-use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use webrtc::peer_connection::{RTCIceCandidate, RTCIceCandidateInit, RTCSessionDescription};
 
-use crate::events::NativeError;
+use crate::error::NativeError;
+use crate::events::{IceCandidate, RemoteMedia, SessionDescription};
 use crate::network::CandidateRewriter;
 
 /// SDP larger than this is refused before parsing: no real session comes near it, and a
@@ -85,25 +85,6 @@ pub fn ice_ufrag(sdp: &str) -> Option<&str> {
         .find_map(|line| line.trim_end().strip_prefix("a=ice-ufrag:"))
 }
 
-/// What one audio or video section of a remote description says the remote sends: JS
-/// announces remote tracks from these while applying the description, as browsers do,
-/// rather than when a track's first packet arrives.
-#[derive(Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RemoteMedia {
-    pub mid: String,
-    pub kind: String,
-    /// The remote sends on this section (port not 0, direction sendrecv or sendonly).
-    pub sending: bool,
-    /// The sender's track id (msid), when the remote gives one.
-    pub track_id: Option<String>,
-    pub stream_ids: Vec<String>,
-    /// The SSRCs the remote declared, which name the track its packets belong to.
-    pub ssrcs: Vec<u32>,
-    /// The first codec offered, lowercased (`vp8`, `opus`, ...).
-    pub codec: String,
-}
-
 /// The audio and video sections of a description, in order.
 pub fn remote_media(sdp: &str) -> Vec<RemoteMedia> {
     let mut sections: Vec<RemoteMedia> = Vec::new();
@@ -167,14 +148,12 @@ pub fn remote_media(sdp: &str) -> Vec<RemoteMedia> {
     sections
 }
 
-/// The address of a signalled UDP candidate, when it is an IP address (not mDNS).
-pub fn udp_candidate_address(candidate: &str) -> Option<std::net::SocketAddr> {
-    let fields: Vec<&str> = candidate.split_whitespace().collect();
-    if !fields.get(2)?.eq_ignore_ascii_case("udp") {
-        return None;
+/// A description in the shape simple-peer signals it.
+pub fn description(description: RTCSessionDescription) -> SessionDescription {
+    SessionDescription {
+        kind: description.sdp_type.to_string(),
+        sdp: description.sdp,
     }
-    let ip: std::net::IpAddr = fields.get(4)?.parse().ok()?;
-    Some(std::net::SocketAddr::new(ip, fields.get(5)?.parse().ok()?))
 }
 
 /// A gathered candidate in the shape simple-peer signals it.
@@ -182,13 +161,13 @@ pub fn candidate_signal(
     candidate: &RTCIceCandidate,
     mid: &str,
     rewriter: &CandidateRewriter,
-) -> Option<Value> {
+) -> Option<IceCandidate> {
     let init = candidate.to_json().ok()?;
-    Some(json!({
-        "candidate": rewriter.candidate(&init.candidate),
-        "sdpMLineIndex": 0,
-        "sdpMid": mid,
-    }))
+    Some(IceCandidate {
+        candidate: rewriter.candidate(&init.candidate),
+        sdp_m_line_index: 0,
+        sdp_mid: mid.to_owned(),
+    })
 }
 
 /// Runs untrusted signalling input through every native parser it can reach: the JSON
@@ -227,7 +206,6 @@ pub fn parse_untrusted(data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::SocketAddr;
 
     #[test]
     fn remote_media_reads_what_each_section_sends() {
@@ -304,23 +282,6 @@ mod tests {
         ] {
             parse_untrusted(input);
         }
-    }
-
-    #[test]
-    fn udp_candidate_addresses_are_read_from_ip_candidates_only() {
-        assert_eq!(
-            udp_candidate_address("candidate:1 1 UDP 2130706431 10.0.0.2 50000 typ host"),
-            Some(SocketAddr::from(([10, 0, 0, 2], 50000)))
-        );
-        assert_eq!(
-            udp_candidate_address("candidate:1 1 udp 1 f00d.local 9 typ host"),
-            None
-        );
-        assert_eq!(
-            udp_candidate_address("candidate:1 1 tcp 1 10.0.0.2 9 typ host tcptype active"),
-            None
-        );
-        assert_eq!(udp_candidate_address("candidate:1 1 udp"), None);
     }
 
     #[test]

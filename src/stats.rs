@@ -7,13 +7,13 @@ use webrtc::peer_connection::{RTCIceCandidate, RTCStatsReport, RTCStatsReportEnt
 pub fn report_to_json(
     report: &RTCStatsReport,
     selected: Option<(RTCIceCandidate, RTCIceCandidate)>,
-) -> Value {
+) -> Vec<Value> {
     let mut entries: Vec<Value> = report.iter().filter_map(entry_to_json).collect();
     link_candidate_pairs(&mut entries);
     if let Some((local, remote)) = selected {
         add_selected_candidates(&mut entries, &local, &remote);
     }
-    Value::Array(entries)
+    entries
 }
 
 /// webrtc 0.21 leaves out of its report the candidates it did not learn from signalling: a

@@ -5,9 +5,11 @@
 const { EventEmitter } = require('events')
 const { Readable } = require('stream')
 const { randomUUID } = require('crypto')
+const { NativeMediaReader, supportedCodecs } = require('../binding')
 const { errCode, toBuffer } = require('./util')
 
-const CODECS = { audio: ['opus'], video: ['vp8', 'vp9', 'h264', 'av1'] }
+// What a track can carry, by kind, default first (media.rs owns the list).
+const CODECS = supportedCodecs()
 const DEFAULT_DURATION_MS = { audio: 20, video: 1000 / 30 }
 // Frames a paused reader may hold before older ones are dropped: live media cannot wait.
 const READ_BUFFER_FRAMES = 256
@@ -168,8 +170,12 @@ class MediaStream extends EventEmitter {
  * yielded at the pace they play. `fps` sets the frame rate of H264 files (default 30).
  */
 function readMediaFile (path, { realtime = false, fps } = {}) {
-  const { NativeMediaReader } = require('./binding')
-  const reader = new NativeMediaReader(String(path), fps)
+  let reader
+  try {
+    reader = new NativeMediaReader(String(path), fps)
+  } catch (err) {
+    throw errCode(err, 'ERR_MEDIA_FILE') // unreadable, or not a format listed above
+  }
   const iterable = {
     codec: reader.codec,
     async * [Symbol.asyncIterator] () {
