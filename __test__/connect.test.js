@@ -71,6 +71,33 @@ for (const [name, optsA, optsB] of [
   })
 }
 
+// webrtc 0.21 writes every candidate into the description twice, the second time as
+// component 2 (RTCP), which a bundled session with rtcp-mux never uses.
+test('without trickle, each candidate is signalled once, as component 1', async () => {
+  const video = new Peer.MediaStreamTrack({ kind: 'video', codec: 'vp8' })
+  const { a, b } = makePair({ trickle: false, streams: [new Peer.MediaStream([video])] }, { trickle: false })
+  const descriptions = []
+  const keepDescriptions = data => {
+    if (data.sdp) descriptions.push(data.sdp)
+    return data
+  }
+  relay(a, b, keepDescriptions)
+  relay(b, a, keepDescriptions)
+  await Promise.all([waitFor(a, 'connect'), waitFor(b, 'connect')])
+  assert.equal(descriptions.length, 2)
+  for (const sdp of descriptions) {
+    assert.match(sdp, /a=rtcp-mux/)
+    const candidates = sdp.split('\r\n').filter(line => line.startsWith('a=candidate:'))
+    assert.ok(candidates.length > 0, sdp)
+    for (const line of candidates) assert.equal(line.split(' ')[1], '1', line)
+    for (const section of sdp.split('\r\nm=')) {
+      const lines = section.split('\r\n').filter(line => line.startsWith('a=candidate:'))
+      assert.equal(new Set(lines).size, lines.length, 'no candidate twice in a section')
+    }
+  }
+  video.stop()
+})
+
 test('candidates that arrive before the description are queued', async () => {
   const { a, b } = makePair()
   const held = []
@@ -169,6 +196,38 @@ test('getStats: every id a report refers to resolves, the selected pair to both 
       assert.deepEqual([remote.type, remote.address, remote.port, remote.protocol], ['remote-candidate', peer.remoteAddress, peer.remotePort, 'udp'])
       assert.ok(['host', 'prflx'].includes(remote.candidateType), remote.candidateType)
     }
+    await destroyAll(a, b)
+  }
+})
+
+// webrtc 0.21 reports only a priority's top 16 bits, and relayProtocol on every candidate.
+test('getStats: candidates carry the priority of their candidate line, relayProtocol only on relays', async () => {
+  for (const trickle of [true, false]) {
+    const { a, b } = makePair({ trickle }, { trickle })
+    const signalled = new Map() // "address port" -> priority, for a's candidates
+    a.on('signal', data => {
+      const lines = data.sdp ? data.sdp.split('\r\n').filter(line => line.startsWith('a=candidate:')).map(line => line.slice(2)) : []
+      if (data.candidate) lines.push(data.candidate.candidate)
+      for (const line of lines) {
+        const fields = line.split(' ')
+        signalled.set(`${fields[4]} ${fields[5]}`, Number(fields[3]))
+      }
+    })
+    relay(a, b)
+    relay(b, a)
+    await Promise.all([waitFor(a, 'connect'), waitFor(b, 'connect')])
+    assert.ok(signalled.size > 0)
+    const stats = peer => new Promise((resolve, reject) => peer.getStats((err, r) => err ? reject(err) : resolve(r)))
+    const localOfA = (await stats(a)).filter(report => report.type === 'local-candidate')
+    const remoteAtB = (await stats(b)).filter(report => report.type === 'remote-candidate' && report.candidateType === 'host')
+    assert.ok(localOfA.length > 0 && remoteAtB.length > 0)
+    for (const report of [...localOfA, ...remoteAtB]) {
+      const key = `${report.address} ${report.port}`
+      if (!signalled.has(key)) continue
+      assert.equal(report.priority, signalled.get(key), `${report.type} ${key}`)
+    }
+    assert.ok(localOfA.some(report => signalled.has(`${report.address} ${report.port}`)), 'a signalled candidate is reported')
+    for (const report of [...localOfA, ...remoteAtB]) assert.equal(report.relayProtocol, undefined, report.candidateType)
     await destroyAll(a, b)
   }
 })

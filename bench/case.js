@@ -52,6 +52,45 @@ async function closeAll (peers) {
   await sleep(100)
 }
 
+// One connection to a libwebrtc peer in a child process (__test__/fixtures/stack-peer.js,
+// which answers): `work(local)` runs once both ends are connected; resolves with what the
+// child reported last (its `received` summary, with --expect), work's result and the
+// connect time.
+async function crossStackRun (Peer, extra, flags, work) {
+  const { spawn } = require('child_process')
+  const path = require('path')
+  const readline = require('readline')
+  const child = spawn(process.execPath, [path.join(__dirname, '..', '__test__', 'fixtures', 'stack-peer.js'), 'wrtc', ...flags], { stdio: ['pipe', 'pipe', 'ignore'] })
+  let summary = null
+  let local = null
+  let ready
+  const childReady = new Promise(resolve => { ready = resolve })
+  const remoteDone = new Promise(resolve => {
+    readline.createInterface({ input: child.stdout }).on('line', line => {
+      const message = JSON.parse(line)
+      if (message.ready) ready()
+      if (message.signal) local.signal(message.signal)
+      if (message.received || message.sent) {
+        summary = message
+        resolve()
+      }
+    })
+  })
+  await childReady // its start (loading wrtc) is not part of the connect
+  const started = process.hrtime.bigint()
+  local = new Peer(Object.assign({ initiator: true, config: LOCAL }, extra))
+  local.on('error', () => {})
+  local.on('signal', data => child.stdin.write(JSON.stringify({ signal: data }) + '\n'))
+  await new Promise(resolve => local.once('connect', resolve))
+  const connectMs = Number(process.hrtime.bigint() - started) / 1e6
+  const result = await work(local)
+  await remoteDone
+  local.destroy()
+  child.stdin.end(JSON.stringify({ exit: true }) + '\n')
+  await new Promise(resolve => child.once('exit', resolve))
+  return { remote: summary, local: result, connect_ms: connectMs }
+}
+
 const cases = {
   // Time from construction to 'connect' on both sides, signals relayed in-process.
   async connect ({ Peer, extra }, opts = {}, runs = 30) {
@@ -178,6 +217,31 @@ const cases = {
       return { to_node_mb_per_s: toNode, to_browser_mb_per_s: toBrowser }
     } finally {
       await session.close()
+    }
+  },
+
+  // 8 MiB each way between this process's stack and simple-peer + @roamhq/wrtc (libwebrtc,
+  // the engine of every Chromium) in a second process, one connection per direction. Rates
+  // are the receiver's, from its first byte to its last; connect is construction to
+  // 'connect' here, signals relayed over the child's stdin and stdout.
+  async cross_stack ({ Peer, extra }) {
+    const total = 8 * MIB
+    const out = await crossStackRun(Peer, extra, ['--expect', String(total)], async local => {
+      await writeWithBackpressure(local, crypto.randomBytes(16 * 1024), total)
+    })
+    const back = await crossStackRun(Peer, extra, ['--send', String(total)], local => new Promise(resolve => {
+      let received = 0
+      let first = 0
+      local.on('data', data => {
+        if (!first) first = performance.now()
+        received += data.length
+        if (received >= total) resolve({ duration_ms: performance.now() - first })
+      })
+    }))
+    return {
+      to_remote_mb_per_s: total / 1e6 / (out.remote.timeline.at(-1)[0] / 1e3),
+      from_remote_mb_per_s: total / 1e6 / (back.local.duration_ms / 1e3),
+      connect_ms: (out.connect_ms + back.connect_ms) / 2
     }
   },
 

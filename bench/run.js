@@ -36,7 +36,8 @@ const REPEATED = {
   connect_no_trickle: 'median_ms',
   bulk_16k: 'mb_per_s',
   bulk_64k: 'mb_per_s',
-  messages: 'msg_per_s'
+  messages: 'msg_per_s',
+  cross_stack: 'to_remote_mb_per_s'
 }
 const REPEATS = 3
 const QUICK_RUN_MS = 15000
@@ -128,6 +129,20 @@ function main () {
   }
   nativeOnly('browser', 'Node ↔ headless Chromium (simple-peer 9.11.1 in the page), 16 MiB each way through the streams',
     r => `Chromium → Node ${format(r.to_node_mb_per_s)} MB/s, Node → Chromium ${format(r.to_browser_mb_per_s)} MB/s`)
+  // Against libwebrtc in a second process: this package's side, then libwebrtc's own, so the
+  // two lines compare in one run.
+  const crossStack = {}
+  for (const stack of ['native', 'wrtc']) {
+    process.stderr.write(`${stack} cross_stack … `)
+    crossStack[stack] = results[stack].cross_stack = runMedian(stack, 'cross_stack')
+    process.stderr.write((crossStack[stack].error || 'ok') + '\n')
+  }
+  const crossLine = (label, result, to, from) => result.error
+    ? `${label}: no result: ${result.error}`
+    : `${label}: ${to} ${format(result.to_remote_mb_per_s)} MB/s, ${from} ${format(result.from_remote_mb_per_s)} MB/s, connect ${format(result.connect_ms)} ms`
+  console.log('\nAgainst libwebrtc (simple-peer + @roamhq/wrtc) in a second process, 8 MiB each way, median of three:')
+  console.log('  ' + crossLine('simple-peer-native', crossStack.native, 'this package → libwebrtc', 'libwebrtc → this package'))
+  console.log('  ' + crossLine('simple-peer + wrtc', crossStack.wrtc, 'libwebrtc → libwebrtc', 'back'))
   nativeOnly('load500', '500 pairs in one process, ordered messages for 30 s',
     r => `${r.pairs} pairs, ${format(r.msg_per_s)} msg/s in total, none lost or reordered, no errors`)
 

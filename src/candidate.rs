@@ -14,6 +14,11 @@ impl<'a> CandidateLine<'a> {
         }
     }
 
+    /// 1 for RTP (and everything, with rtcp-mux), 2 for RTCP.
+    pub fn component(&self) -> Option<&'a str> {
+        self.fields.get(1).copied()
+    }
+
     pub fn address(&self) -> Option<&'a str> {
         self.fields.get(4).copied()
     }
@@ -65,6 +70,7 @@ mod tests {
     fn reads_the_fields_of_a_host_candidate() {
         let line = CandidateLine::parse(HOST);
         assert_eq!(line.address(), Some("10.0.0.2"));
+        assert_eq!(line.component(), Some("1"));
         assert_eq!(line.kind(), Some("host"));
         assert_eq!(
             line.udp_address(),

@@ -67,7 +67,8 @@ impl PeerShared {
     /// Our description as the remote should see it.
     fn local_description(&self, description: Option<RTCSessionDescription>) -> ReplyValue {
         let description = description.map(|mut description| {
-            description.sdp = self.rewriter().sdp(&description.sdp);
+            let sdp = signal::without_unused_components(&description.sdp);
+            description.sdp = self.rewriter().sdp(&sdp);
             signal::description(description)
         });
         ReplyValue::Description {
@@ -545,9 +546,9 @@ async fn perform(
             let report = connection
                 .get_stats(Instant::now(), StatsSelector::None)
                 .await;
-            let selected = selected_candidates(connection).await;
+            let ice = ice_candidates(connection).await;
             Ok(ReplyValue::Stats {
-                reports: stats::report_to_json(&report, selected),
+                reports: stats::report_to_json(&report, &ice),
             })
         }
         Request::Track(request) => media::perform(connection, &shared.senders, request).await,
@@ -568,6 +569,7 @@ async fn set_remote_description(
         .set_remote_description(description)
         .await
         .map_err(coded("ERR_SET_REMOTE_DESCRIPTION"))?;
+    shared.runtime.remote_description_applied();
     let description = connection
         .remote_description()
         .await
@@ -650,6 +652,19 @@ async fn selected_candidates(
         .await
         .ok()??;
     Some((pair.local().clone(), pair.remote().clone()))
+}
+
+/// The candidates ICE holds, for getStats.
+async fn ice_candidates(connection: &dyn PeerConnection) -> stats::IceCandidates {
+    let Some(sctp) = connection.sctp().await else {
+        return stats::IceCandidates::default();
+    };
+    let ice = sctp.transport().ice_transport();
+    stats::IceCandidates {
+        selected: selected_candidates(connection).await,
+        local: ice.get_local_candidates().await.unwrap_or_default(),
+        remote: ice.get_remote_candidates().await.unwrap_or_default(),
+    }
 }
 
 /// Addresses of the selected pair as JS sets them on the peer, or none before there is one.

@@ -4,9 +4,9 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io::{self, IoSliceMut};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -35,7 +35,8 @@ use crate::udp::{deliver_datagram, enlarge_socket_buffers};
 /// - With `udpMuxPort`, the sockets webrtc binds are placeholders, swapped for views of
 ///   the shared socket (see mux.rs).
 /// - `resume_reads()` makes the driver pull messages SCTP parked (see `ReadResume`).
-/// - It notes where ICE checks come from (see `CheckSources`).
+/// - It notes where ICE checks come from (see `CheckSources`), and reads the ones that came
+///   before the remote description again once it is applied (see `EarlyChecks`).
 #[derive(Debug)]
 pub struct PeerRuntime {
     inner: TokioRuntime,
@@ -43,6 +44,7 @@ pub struct PeerRuntime {
     shared_sockets: Mutex<SharedSockets>,
     read_resume: Arc<ReadResume>,
     check_sources: Arc<CheckSources>,
+    early_checks: Arc<EarlyChecks>,
 }
 
 #[derive(Debug, Default)]
@@ -71,6 +73,7 @@ impl PeerRuntime {
             shared_sockets: Mutex::default(),
             read_resume: Arc::default(),
             check_sources: Arc::default(),
+            early_checks: Arc::default(),
         })
     }
 
@@ -119,6 +122,14 @@ impl PeerRuntime {
         *lock(&self.check_sources.agent_started) = Some(Instant::now());
     }
 
+    /// The remote description is applied: ICE has the remote's credentials, so the checks
+    /// that came before it can be answered now.
+    pub fn remote_description_applied(&self) {
+        if self.early_checks.replay() {
+            self.read_resume.wake();
+        }
+    }
+
     /// Whether a connectivity check from `addr` has reached the ICE agent since the remote
     /// description was applied, making `addr` a peer-reflexive candidate unless it already
     /// was a remote candidate.
@@ -158,9 +169,11 @@ impl Runtime for PeerRuntime {
             }
         };
         Ok(Arc::new(PeerSocket {
+            local: inner.local_addr().ok(),
             inner,
             read_resume: self.read_resume.clone(),
             check_sources: self.check_sources.clone(),
+            early_checks: self.early_checks.clone(),
         }))
     }
 
@@ -291,6 +304,13 @@ impl ReadResume {
         }
     }
 
+    /// Wakes a driver waiting on its sockets, which then reads them again.
+    fn wake(&self) {
+        if let Some(waker) = lock(&self.waker).take() {
+            waker.wake();
+        }
+    }
+
     fn take_request(&self) -> bool {
         // Read first: this runs on every receive, and a swap would write the line each time.
         self.requested.load(Ordering::Acquire) && self.requested.swap(false, Ordering::AcqRel)
@@ -338,13 +358,93 @@ impl CheckSources {
     }
 }
 
+/// Connectivity checks that arrived before the remote description gave ICE the remote's
+/// credentials. rtc-ice 0.21 drops them ("password is empty"), although answering a check
+/// needs only our own (RFC 8445 §7.3); a remote that checks before our answer reaches it
+/// (an answerer with trickle off, as aiortc does) then waits for its retransmission timer,
+/// 500 ms in aiortc's case. So they are kept, and read again once the description is
+/// applied: the agent answers them then and learns their sources as peer-reflexive.
+#[derive(Debug, Default)]
+struct EarlyChecks {
+    /// HOLDING, REPLAYING or DONE. Read for every datagram, so an atomic rather than the lock.
+    phase: AtomicU8,
+    held: Mutex<Vec<HeldCheck>>,
+}
+
+#[derive(Debug)]
+struct HeldCheck {
+    /// The socket it arrived on, which must read it again: ICE pairs by local candidate.
+    socket: Option<SocketAddr>,
+    from: SocketAddr,
+    dst_ip: Option<IpAddr>,
+    datagram: Vec<u8>,
+}
+
+const HOLDING: u8 = 0;
+const REPLAYING: u8 = 1;
+const DONE: u8 = 2;
+/// A remote sends a check per candidate pair every few tens of milliseconds; the first few
+/// per pair are all that matter.
+const EARLY_CHECKS_KEPT: usize = 32;
+
+impl EarlyChecks {
+    fn hold(
+        &self,
+        socket: Option<SocketAddr>,
+        datagram: &[u8],
+        from: SocketAddr,
+        dst_ip: Option<IpAddr>,
+    ) {
+        if self.phase.load(Ordering::Acquire) != HOLDING
+            || !StunMessage::parse(datagram).is_some_and(|message| message.is_binding_request())
+        {
+            return;
+        }
+        let mut held = lock(&self.held);
+        if held.len() < EARLY_CHECKS_KEPT {
+            held.push(HeldCheck {
+                socket,
+                from,
+                dst_ip,
+                datagram: datagram.to_vec(),
+            });
+        }
+    }
+
+    /// Starts the replay; true when there is anything to read again.
+    fn replay(&self) -> bool {
+        let held = lock(&self.held);
+        if self.phase.load(Ordering::Acquire) != HOLDING {
+            return false;
+        }
+        let next = if held.is_empty() { DONE } else { REPLAYING };
+        self.phase.store(next, Ordering::Release);
+        next == REPLAYING
+    }
+
+    fn take(&self, socket: Option<SocketAddr>) -> Option<HeldCheck> {
+        if self.phase.load(Ordering::Acquire) != REPLAYING {
+            return None;
+        }
+        let mut held = lock(&self.held);
+        let index = held.iter().position(|check| check.socket == socket)?;
+        let check = held.remove(index);
+        if held.is_empty() {
+            self.phase.store(DONE, Ordering::Release);
+        }
+        Some(check)
+    }
+}
+
 /// Every UDP socket a peer's driver reads: the OS socket or a view of the shared one, with
-/// a lower GSO limit, the `ReadResume` datagram, and check sources noted.
+/// a lower GSO limit, the `ReadResume` datagram, check sources noted and early checks held.
 #[derive(Debug)]
 struct PeerSocket {
     inner: Arc<dyn AsyncUdpSocket>,
+    local: Option<SocketAddr>,
     read_resume: Arc<ReadResume>,
     check_sources: Arc<CheckSources>,
+    early_checks: Arc<EarlyChecks>,
 }
 
 impl PeerSocket {
@@ -375,11 +475,17 @@ impl AsyncUdpSocket for PeerSocket {
         if self.read_resume.take_request() {
             return Self::resume_datagram(bufs, meta);
         }
+        if let Some(check) = self.early_checks.take(self.local) {
+            self.check_sources.note(&check.datagram, check.from);
+            return deliver_datagram(bufs, meta, &check.datagram, check.from, check.dst_ip);
+        }
         let polled = self.inner.poll_recv(cx, bufs, meta);
         if let (Poll::Ready(Ok(1..)), Some(buf), Some(slot)) = (&polled, bufs.first(), meta.first())
         {
-            let first = slot.len.min(slot.stride.max(1)).min(buf.len());
-            self.check_sources.note(&buf[..first], slot.addr);
+            let first = &buf[..slot.len.min(slot.stride.max(1)).min(buf.len())];
+            self.check_sources.note(first, slot.addr);
+            self.early_checks
+                .hold(self.local, first, slot.addr, slot.dst_ip);
         }
         if polled.is_pending() {
             self.read_resume.wait(cx);
@@ -525,5 +631,37 @@ mod tests {
         read_one(&check);
         assert!(runtime.checked_from(from));
         assert!(!runtime.checked_from(SocketAddr::from(([127, 0, 0, 1], 9))));
+    }
+
+    #[test]
+    fn checks_before_the_remote_description_are_read_again_once_it_is_applied() {
+        let runtime = PeerRuntime::new();
+        let socket = peer_socket(&runtime);
+        let to = socket.local_addr().unwrap();
+        let remote = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let from = remote.local_addr().unwrap();
+        let check = crate::stun::tests::binding_request(b"ours:theirs");
+        let read_one = |datagram: &[u8]| {
+            remote.send_to(datagram, to).unwrap();
+            tokio_runtime().block_on(std::future::poll_fn(|cx| recv(&*socket, cx)))
+        };
+        let mut cx = Context::from_waker(Waker::noop());
+
+        assert_eq!(
+            read_one(&check),
+            (check.clone(), from),
+            "delivered as it came"
+        );
+        read_one(b"not a check");
+        runtime.remote_description_applied();
+        let Poll::Ready(replayed) = recv(&*socket, &mut cx) else {
+            panic!("the early check was not read again");
+        };
+        assert_eq!(replayed, (check.clone(), from));
+        assert!(recv(&*socket, &mut cx).is_pending(), "only the check, once");
+        // Once applied, checks reach a running agent: nothing more is held.
+        read_one(&check);
+        runtime.remote_description_applied();
+        assert!(recv(&*socket, &mut cx).is_pending());
     }
 }

@@ -3,6 +3,7 @@
 use serde_json::Value;
 use webrtc::peer_connection::{RTCIceCandidate, RTCIceCandidateInit, RTCSessionDescription};
 
+use crate::candidate::CandidateLine;
 use crate::error::NativeError;
 use crate::events::{IceCandidate, RemoteMedia, SessionDescription};
 use crate::network::CandidateRewriter;
@@ -148,6 +149,38 @@ pub fn remote_media(sdp: &str) -> Vec<RemoteMedia> {
     sections
 }
 
+/// Our description without the component-2 copies of candidates that webrtc 0.21 writes into
+/// every section beside the component-1 ones. A section that multiplexes RTCP (`a=rtcp-mux`)
+/// or has none (the data channel's) uses component 1 alone, so the copies only cost the
+/// remote parsing, pairing and its candidate limits.
+pub fn without_unused_components(sdp: &str) -> String {
+    let mut kept = String::with_capacity(sdp.len());
+    let mut section: Vec<&str> = Vec::new();
+    let mut flush = |section: &mut Vec<&str>| {
+        let single = section
+            .first()
+            .is_some_and(|m| m.starts_with("m=application"))
+            || section.iter().any(|line| line.trim_end() == "a=rtcp-mux");
+        for line in section.drain(..) {
+            let rtcp_candidate = line
+                .strip_prefix("a=")
+                .filter(|rest| rest.starts_with("candidate:"))
+                .is_some_and(|rest| CandidateLine::parse(rest).component() == Some("2"));
+            if !(single && rtcp_candidate) {
+                kept.push_str(line);
+            }
+        }
+    };
+    for line in sdp.split_inclusive('\n') {
+        if line.starts_with("m=") {
+            flush(&mut section);
+        }
+        section.push(line);
+    }
+    flush(&mut section);
+    kept
+}
+
 /// A description in the shape simple-peer signals it.
 pub fn description(description: RTCSessionDescription) -> SessionDescription {
     SessionDescription {
@@ -247,6 +280,26 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn component_two_candidates_go_where_rtcp_is_muxed_or_absent() {
+        let candidate = |component| {
+            format!("a=candidate:1 {component} udp 2130706431 10.0.0.2 5000 typ host\r\n")
+        };
+        let (one, two) = (candidate(1), candidate(2));
+        let sdp = format!(
+            "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\n{one}{two}\
+             m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\n{one}{two}a=rtcp-mux\r\n\
+             m=audio 9 UDP/TLS/RTP/SAVP 111\r\na=mid:2\r\n{one}{two}"
+        );
+        let expected = format!(
+            "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\n{one}\
+             m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\n{one}a=rtcp-mux\r\n\
+             m=audio 9 UDP/TLS/RTP/SAVP 111\r\na=mid:2\r\n{one}{two}"
+        );
+        assert_eq!(without_unused_components(&sdp), expected);
+        assert_eq!(without_unused_components("v=0\r\n"), "v=0\r\n");
     }
 
     #[test]

@@ -3,17 +3,69 @@
 use serde_json::{json, Value};
 use webrtc::peer_connection::{RTCIceCandidate, RTCStatsReport, RTCStatsReportEntry};
 
-/// `selected`: the selected pair's local and remote candidates, as ICE holds them.
-pub fn report_to_json(
-    report: &RTCStatsReport,
-    selected: Option<(RTCIceCandidate, RTCIceCandidate)>,
-) -> Vec<Value> {
+/// What ICE holds about the candidates, which webrtc's report states less fully than W3C.
+#[derive(Default)]
+pub struct IceCandidates {
+    /// The selected pair's local and remote candidates.
+    pub selected: Option<(RTCIceCandidate, RTCIceCandidate)>,
+    pub local: Vec<RTCIceCandidate>,
+    pub remote: Vec<RTCIceCandidate>,
+}
+
+pub fn report_to_json(report: &RTCStatsReport, ice: &IceCandidates) -> Vec<Value> {
     let mut entries: Vec<Value> = report.iter().filter_map(entry_to_json).collect();
     link_candidate_pairs(&mut entries);
-    if let Some((local, remote)) = selected {
-        add_selected_candidates(&mut entries, &local, &remote);
+    if let Some((local, remote)) = &ice.selected {
+        add_selected_candidates(&mut entries, local, remote);
     }
+    restore_candidate_details(&mut entries, ice);
     entries
+}
+
+/// webrtc 0.21 reports a candidate's priority as its top 16 bits, and `relayProtocol` on
+/// every candidate, as "Unspecified" (it never learns it). W3C, and the browsers, give the
+/// priority the candidate line carries, and `relayProtocol` on local relay candidates only.
+fn restore_candidate_details(entries: &mut [Value], ice: &IceCandidates) {
+    for entry in entries.iter_mut() {
+        let (prefix, known) = match entry["type"].as_str() {
+            Some("local-candidate") => ("RTCLocalIceCandidate_", &ice.local),
+            Some("remote-candidate") => ("RTCRemoteIceCandidate_", &ice.remote),
+            _ => continue,
+        };
+        let id = entry["id"].as_str().unwrap_or_default();
+        let same_id = |candidate: &&RTCIceCandidate| id.strip_prefix(prefix) == Some(&candidate.id);
+        let same_address = |candidate: &&RTCIceCandidate| {
+            entry["address"] == candidate.address.as_str()
+                && entry["port"] == candidate.port
+                && entry["candidateType"] == candidate.typ.to_string().as_str()
+        };
+        let found = known
+            .iter()
+            .find(same_id)
+            .or_else(|| known.iter().find(same_address));
+        if let Some(candidate) = found {
+            entry["priority"] = json!(candidate.priority);
+        }
+        let Some(fields) = entry.as_object_mut() else {
+            continue;
+        };
+        if prefix == "RTCLocalIceCandidate_" && fields.get("candidateType") == Some(&json!("relay"))
+        {
+            let url = fields.get("url").and_then(Value::as_str);
+            fields.insert("relayProtocol".into(), json!(relay_protocol(url)));
+        } else {
+            fields.remove("relayProtocol");
+        }
+    }
+}
+
+/// How a relay candidate's TURN server is reached, from its URL (RFC 7065).
+fn relay_protocol(url: Option<&str>) -> &'static str {
+    match url {
+        Some(url) if url.starts_with("turns:") => "tls",
+        Some(url) if url.contains("transport=tcp") => "tcp",
+        _ => "udp",
+    }
 }
 
 /// webrtc 0.21 leaves out of its report the candidates it did not learn from signalling: a
@@ -121,6 +173,47 @@ fn entry_to_json(entry: &RTCStatsReportEntry) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn candidates_get_their_full_priority_and_relay_protocol_where_it_belongs() {
+        let mut entries = vec![
+            json!({"type": "local-candidate", "id": "RTCLocalIceCandidate_candidate:a",
+                "address": "10.0.0.1", "port": 5000, "candidateType": "host",
+                "priority": 32512, "relayProtocol": "Unspecified"}),
+            json!({"type": "local-candidate", "id": "RTCLocalIceCandidate_candidate:r",
+                "address": "10.0.0.9", "port": 6000, "candidateType": "relay",
+                "url": "turn:10.0.0.9:3478?transport=tcp", "relayProtocol": "Unspecified"}),
+            json!({"type": "remote-candidate", "id": "RTCRemoteIceCandidate_other",
+                "address": "10.0.0.2", "port": 7000, "candidateType": "host",
+                "priority": 32512, "relayProtocol": "Unspecified"}),
+        ];
+        let local = RTCIceCandidate {
+            id: "candidate:a".into(),
+            priority: 2130706431,
+            ..Default::default()
+        };
+        let remote = RTCIceCandidate {
+            id: "unrelated".into(),
+            address: "10.0.0.2".into(),
+            port: 7000,
+            typ: webrtc::peer_connection::RTCIceCandidateType::Host,
+            priority: 2113937151,
+            ..Default::default()
+        };
+        let ice = IceCandidates {
+            local: vec![local],
+            remote: vec![remote],
+            ..Default::default()
+        };
+        restore_candidate_details(&mut entries, &ice);
+        assert_eq!(entries[0]["priority"], 2130706431);
+        assert_eq!(entries[2]["priority"], 2113937151, "matched by address");
+        assert_eq!(entries[1]["relayProtocol"], "tcp");
+        assert!(entries[0].get("relayProtocol").is_none());
+        assert!(entries[2].get("relayProtocol").is_none());
+        assert_eq!(relay_protocol(Some("turns:x:5349")), "tls");
+        assert_eq!(relay_protocol(None), "udp");
+    }
 
     #[test]
     fn a_selected_candidate_the_report_lacks_is_added() {
