@@ -153,7 +153,10 @@ export interface PeerOptions {
   channel?: ChannelOptions
   /** Local UDP addresses to bind; defaults to every IPv4 interface. */
   bindAddresses?: Array<string>
-  /** ICE consent timers in milliseconds (webrtc's defaults: 5000, 25000, 2000). */
+  /**
+   * ICE consent timers in milliseconds (defaults 5000, 10000, 2000; see
+   * `ICE_FAILED_TIMEOUT`).
+   */
   iceDisconnectedTimeout?: number
   iceFailedTimeout?: number
   iceKeepaliveInterval?: number

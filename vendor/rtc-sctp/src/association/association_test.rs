@@ -1172,21 +1172,13 @@ fn test_timed_abandonment_discards_gap_acked_fragments() -> Result<()> {
                 ReliabilityType::Timed,
                 100,
             )?;
-            // simple-peer-native: Max.Burst spreads the messages over send opportunities.
-            let mut data: Vec<ChunkPayloadData> = vec![];
-            loop {
-                let burst: Vec<ChunkPayloadData> = sender
-                    .gather_outbound(now)
-                    .0
-                    .iter()
-                    .flat_map(|raw| Packet::unmarshal(raw).unwrap().chunks)
-                    .filter_map(|c| c.as_any().downcast_ref::<ChunkPayloadData>().cloned())
-                    .collect();
-                if burst.is_empty() {
-                    break;
-                }
-                data.extend(burst);
-            }
+            let data: Vec<ChunkPayloadData> = sender
+                .gather_outbound(now)
+                .0
+                .iter()
+                .flat_map(|raw| Packet::unmarshal(raw).unwrap().chunks)
+                .filter_map(|c| c.as_any().downcast_ref::<ChunkPayloadData>().cloned())
+                .collect();
             let fragments = size.div_ceil(sender.max_payload_size as usize);
             assert_eq!(2 * fragments, data.len());
             for (index, chunk) in data.iter().enumerate() {

@@ -133,8 +133,7 @@ struct MessageToAbandon {
     sent_tsn: Option<u32>,
 }
 
-/// simple-peer-native: RFC 9260's Max.Burst (4): packets of new DATA, and of fast
-/// retransmissions, sent per send opportunity.
+/// simple-peer-native: packets of fast retransmissions sent per SACK (RFC 9260's Max.Burst).
 const MAX_BURST: usize = 4;
 
 ///Association represents an SCTP association
@@ -2976,7 +2975,6 @@ impl Association {
     ) -> (Vec<ChunkPayloadData>, Vec<u16>) {
         let mut chunks = vec![];
         let mut sis_to_reset = vec![]; // stream identifiers to reset
-        let mut burst_bytes = 0;
         if !self.pending_queue.is_empty() {
             // RFC 4960 sec 6.1.  Transmission of DATA Chunks
             //   A) At any given time, the data sender MUST NOT transmit new data to
@@ -3026,14 +3024,6 @@ impl Association {
 
                 if self.inflight_queue.get_num_bytes() + data_len > self.cwnd as usize {
                     break; // would exceeds cwnd
-                }
-
-                // simple-peer-native: RFC 9260 §6.1 D) Max.Burst: at most MAX_BURST
-                // packets' worth of new DATA per send opportunity, so that a large cwnd
-                // does not leave as one burst that overflows the receiver's socket buffer.
-                burst_bytes += data_len;
-                if burst_bytes > MAX_BURST * self.mtu as usize && !chunks.is_empty() {
-                    break;
                 }
 
                 if data_len > self.rwnd as usize {
