@@ -57,6 +57,20 @@ struct PeerShared {
 }
 
 impl PeerShared {
+    fn new(events: EventSink) -> Arc<Self> {
+        Arc::new(Self {
+            events,
+            runtime: PeerRuntime::new(),
+            channel: Arc::new(ChannelShared::default()),
+            candidate_mid: Mutex::new("0".to_owned()),
+            rewriter: OnceLock::new(),
+            senders: Mutex::default(),
+            remote_tracks: Mutex::default(),
+            next_remote_track: AtomicU32::new(1),
+            connection: OnceLock::new(),
+        })
+    }
+
     fn rewriter(&self) -> &CandidateRewriter {
         static IDENTITY: OnceLock<CandidateRewriter> = OnceLock::new();
         self.rewriter
@@ -136,17 +150,7 @@ impl NativePeer {
             .build_threadsafe_function::<NativeEvent>()
             .build_callback(|context| Ok(context.value))?;
         let max_message_size = options.max_message_size();
-        let shared = Arc::new(PeerShared {
-            events: EventSink::new(function),
-            runtime: PeerRuntime::new(),
-            channel: Arc::new(ChannelShared::default()),
-            candidate_mid: Mutex::new("0".to_owned()),
-            rewriter: OnceLock::new(),
-            senders: Mutex::default(),
-            remote_tracks: Mutex::default(),
-            next_remote_track: AtomicU32::new(1),
-            connection: OnceLock::new(),
-        });
+        let shared = PeerShared::new(EventSink::new(function));
         let (commands, receiver) = mpsc::unbounded_channel();
         let task_shared = shared.clone();
         spawn(async move {
@@ -784,17 +788,7 @@ mod tests {
     /// A peer whose task has ended, with the events it emits recorded.
     fn peer_without_task() -> (NativePeer, Arc<Mutex<Vec<NativeEvent>>>) {
         let (events, recorded) = EventSink::recorder();
-        let shared = Arc::new(PeerShared {
-            events,
-            runtime: PeerRuntime::new(),
-            channel: Arc::new(ChannelShared::default()),
-            candidate_mid: Mutex::new("0".to_owned()),
-            rewriter: OnceLock::new(),
-            senders: Mutex::default(),
-            remote_tracks: Mutex::default(),
-            next_remote_track: AtomicU32::new(1),
-            connection: OnceLock::new(),
-        });
+        let shared = PeerShared::new(events);
         let (commands, receiver) = mpsc::unbounded_channel();
         drop(receiver);
         let peer = NativePeer {
