@@ -15,6 +15,7 @@ use futures::FutureExt;
 use napi::bindgen_prelude::{BufferSlice, Function};
 use napi_derive::napi;
 use rtc::peer_connection::configuration::RTCOfferOptions;
+use rtc::peer_connection::transport::RTCDtlsTransportState;
 use tokio::sync::mpsc;
 use webrtc::data_channel::DataChannel;
 use webrtc::media_stream::track_remote::TrackRemote;
@@ -54,6 +55,8 @@ struct PeerShared {
     /// The connection, for the channel tasks' look-ups; weak, since it holds us through
     /// its handler.
     connection: OnceLock<Weak<dyn PeerConnection>>,
+    /// The DTLS handshake watch has started (see `watch_dtls_handshake`).
+    dtls_watched: AtomicBool,
 }
 
 impl PeerShared {
@@ -68,6 +71,7 @@ impl PeerShared {
             remote_tracks: Mutex::default(),
             next_remote_track: AtomicU32::new(1),
             connection: OnceLock::new(),
+            dtls_watched: AtomicBool::new(false),
         })
     }
 
@@ -658,6 +662,50 @@ async fn selected_candidates(
     Some((pair.local().clone(), pair.remote().clone()))
 }
 
+/// webrtc 0.21 never fails a connection whose DTLS handshake fails (a tampered fingerprint,
+/// a fatal alert) or never finishes: ICE stays connected, and the peer waited for the ICE
+/// consent timers, which a remote that keeps answering checks never trips (measured: the
+/// side that rejected the certificate failed after 21 s, the other never). Once ICE is
+/// connected, the handshake gets this long; then the peer fails with simple-peer's code.
+const DTLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const DTLS_WATCH_INTERVAL: Duration = Duration::from_millis(100);
+
+async fn watch_dtls_handshake(shared: Arc<PeerShared>) {
+    let deadline = tokio::time::Instant::now() + DTLS_HANDSHAKE_TIMEOUT;
+    loop {
+        let Some(connection) = shared.connection.get().and_then(Weak::upgrade) else {
+            return; // closed
+        };
+        let state = match connection.sctp().await {
+            Some(sctp) => sctp.transport().state().await.ok(),
+            None => None,
+        };
+        drop(connection);
+        match state {
+            Some(RTCDtlsTransportState::Connected | RTCDtlsTransportState::Closed) => return,
+            Some(RTCDtlsTransportState::Failed) => {
+                shared.fail(NativeError::new(
+                    "ERR_CONNECTION_FAILURE",
+                    "DTLS handshake failed",
+                ));
+                return;
+            }
+            _ => {}
+        }
+        if tokio::time::Instant::now() >= deadline {
+            shared.fail(NativeError::new(
+                "ERR_CONNECTION_FAILURE",
+                format!(
+                    "DTLS handshake not complete {} s after ICE connected",
+                    DTLS_HANDSHAKE_TIMEOUT.as_secs()
+                ),
+            ));
+            return;
+        }
+        tokio::time::sleep(DTLS_WATCH_INTERVAL).await;
+    }
+}
+
 /// The candidates ICE holds, for getStats.
 async fn ice_candidates(connection: &dyn PeerConnection) -> stats::IceCandidates {
     let Some(sctp) = connection.sctp().await else {
@@ -746,6 +794,13 @@ impl PeerConnectionEventHandler for Handler {
         self.shared.events.emit(NativeEvent::IceConnectionState {
             state: state.to_string(),
         });
+        let connected = matches!(
+            state,
+            RTCIceConnectionState::Connected | RTCIceConnectionState::Completed
+        );
+        if connected && !self.shared.dtls_watched.swap(true, Ordering::AcqRel) {
+            spawn(watch_dtls_handshake(self.shared.clone()));
+        }
     }
 
     async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
