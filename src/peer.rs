@@ -19,6 +19,7 @@ use rtc::peer_connection::transport::RTCDtlsTransportState;
 use tokio::sync::mpsc;
 use webrtc::data_channel::DataChannel;
 use webrtc::media_stream::track_remote::TrackRemote;
+use webrtc::peer_connection::transport::IceTransport;
 use webrtc::peer_connection::{
     register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder,
     PeerConnectionEventHandler, RTCIceCandidate, RTCIceCandidateInit, RTCIceConnectionState,
@@ -120,7 +121,11 @@ enum Request {
         kind: String,
         sdp: String,
     },
-    AddIceCandidate(RTCIceCandidateInit),
+    /// `unusable`: the line names no address a stack here can use (see `candidate_outcome`).
+    AddIceCandidate {
+        init: RTCIceCandidateInit,
+        unusable: bool,
+    },
     LocalDescription,
     SelectedCandidatePair,
     GetStats,
@@ -231,7 +236,7 @@ impl NativePeer {
     ) -> u32 {
         let unusable = CandidateLine::parse(&candidate).is_unusable();
         match signal::candidate_init(candidate, sdp_mid, sdp_m_line_index) {
-            Ok(init) => self.request(Request::AddIceCandidate(init)),
+            Ok(init) => self.request(Request::AddIceCandidate { init, unusable }),
             Err(error) => self.reply_now(candidate_outcome(unusable, Err(error))),
         }
     }
@@ -440,8 +445,7 @@ async fn run_peer(
             break;
         };
         let result = match request {
-            Request::AddIceCandidate(init) if !remote_candidates.take() => {
-                let unusable = CandidateLine::parse(&init.candidate).is_unusable();
+            Request::AddIceCandidate { unusable, .. } if !remote_candidates.take() => {
                 candidate_outcome(unusable, Err(CandidateBudget::exhausted()))
             }
             // Boxed: webrtc's futures are large, and inline they would sit in every idle
@@ -540,8 +544,7 @@ async fn perform(
         Request::SetRemoteDescription { kind, sdp } => {
             set_remote_description(connection, shared, &kind, sdp).await
         }
-        Request::AddIceCandidate(init) => {
-            let unusable = CandidateLine::parse(&init.candidate).is_unusable();
+        Request::AddIceCandidate { init, unusable } => {
             candidate_outcome(unusable, add_ice_candidate(connection, shared, init).await)
         }
         Request::LocalDescription => {
@@ -648,18 +651,14 @@ impl CandidateBudget {
 }
 
 /// The local and remote candidates of the pair ICE selected, once there is one.
-async fn selected_candidates(
-    connection: &dyn PeerConnection,
-) -> Option<(RTCIceCandidate, RTCIceCandidate)> {
-    let pair = connection
-        .sctp()
-        .await?
-        .transport()
-        .ice_transport()
-        .get_selected_candidate_pair()
-        .await
-        .ok()??;
+async fn selected_candidates(ice: &dyn IceTransport) -> Option<(RTCIceCandidate, RTCIceCandidate)> {
+    let pair = ice.get_selected_candidate_pair().await.ok()??;
     Some((pair.local().clone(), pair.remote().clone()))
+}
+
+/// The connection's ICE transport, once the remote description has created it.
+async fn ice_transport(connection: &dyn PeerConnection) -> Option<Arc<dyn IceTransport>> {
+    Some(connection.sctp().await?.transport().ice_transport())
 }
 
 /// webrtc 0.21 never fails a connection whose DTLS handshake fails (a tampered fingerprint,
@@ -708,12 +707,11 @@ async fn watch_dtls_handshake(shared: Arc<PeerShared>) {
 
 /// The candidates ICE holds, for getStats.
 async fn ice_candidates(connection: &dyn PeerConnection) -> stats::IceCandidates {
-    let Some(sctp) = connection.sctp().await else {
+    let Some(ice) = ice_transport(connection).await else {
         return stats::IceCandidates::default();
     };
-    let ice = sctp.transport().ice_transport();
     stats::IceCandidates {
-        selected: selected_candidates(connection).await,
+        selected: selected_candidates(&*ice).await,
         local: ice.get_local_candidates().await.unwrap_or_default(),
         remote: ice.get_remote_candidates().await.unwrap_or_default(),
     }
@@ -724,7 +722,7 @@ async fn selected_candidate_pair(
     connection: &dyn PeerConnection,
     shared: &PeerShared,
 ) -> Option<CandidatePair> {
-    let (local, remote) = selected_candidates(connection).await?;
+    let (local, remote) = selected_candidates(&*ice_transport(connection).await?).await?;
     let local_port = local.address.parse().map_or(local.port, |ip| {
         shared.rewriter().local_port(ip, local.port)
     });

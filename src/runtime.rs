@@ -345,10 +345,7 @@ struct CheckSources {
 const CHECK_SOURCES_KEPT: usize = 16;
 
 impl CheckSources {
-    fn note(&self, datagram: &[u8], from: SocketAddr) {
-        if !StunMessage::parse(datagram).is_some_and(|message| message.is_binding_request()) {
-            return;
-        }
+    fn note(&self, from: SocketAddr) {
         let mut recent = lock(&self.recent);
         recent.retain(|(seen, _)| *seen != from);
         if recent.len() == CHECK_SOURCES_KEPT {
@@ -388,6 +385,7 @@ const DONE: u8 = 2;
 const EARLY_CHECKS_KEPT: usize = 32;
 
 impl EarlyChecks {
+    /// Keeps a check (a datagram already known to be a binding request) while holding.
     fn hold(
         &self,
         socket: Option<SocketAddr>,
@@ -395,9 +393,7 @@ impl EarlyChecks {
         from: SocketAddr,
         dst_ip: Option<IpAddr>,
     ) {
-        if self.phase.load(Ordering::Acquire) != HOLDING
-            || !StunMessage::parse(datagram).is_some_and(|message| message.is_binding_request())
-        {
+        if self.phase.load(Ordering::Acquire) != HOLDING {
             return;
         }
         let mut held = lock(&self.held);
@@ -476,16 +472,19 @@ impl AsyncUdpSocket for PeerSocket {
             return Self::resume_datagram(bufs, meta);
         }
         if let Some(check) = self.early_checks.take(self.local) {
-            self.check_sources.note(&check.datagram, check.from);
+            self.check_sources.note(check.from);
             return deliver_datagram(bufs, meta, &check.datagram, check.from, check.dst_ip);
         }
         let polled = self.inner.poll_recv(cx, bufs, meta);
         if let (Poll::Ready(Ok(1..)), Some(buf), Some(slot)) = (&polled, bufs.first(), meta.first())
         {
             let first = &buf[..slot.len.min(slot.stride.max(1)).min(buf.len())];
-            self.check_sources.note(first, slot.addr);
-            self.early_checks
-                .hold(self.local, first, slot.addr, slot.dst_ip);
+            // One look at the header serves both: only ICE checks are noted and held.
+            if StunMessage::parse(first).is_some_and(|message| message.is_binding_request()) {
+                self.check_sources.note(slot.addr);
+                self.early_checks
+                    .hold(self.local, first, slot.addr, slot.dst_ip);
+            }
         }
         if polled.is_pending() {
             self.read_resume.wait(cx);
