@@ -44,7 +44,12 @@ export declare class NativePeer {
   send(data: Buffer): boolean
   /** Queues a text message; returns false when the caller should wait for `writable`. */
   sendText(text: string): boolean
-  /** Bytes sent but not yet acknowledged by the remote. */
+  /**
+   * Bytes sent but not yet acknowledged by the remote.
+   * Timed waits the peer's webrtc driver has begun, for tests and diagnostics: an idle
+   * connected peer should add about one per keepalive interval.
+   */
+  get driverWakeups(): number
   get bufferedAmount(): number
   /** JS has consumed this many bytes of received messages. */
   acknowledge(bytes: number): void
@@ -74,6 +79,12 @@ export declare class NativePeer {
   /** Closes the connection; a `closed` event follows, after which the peer holds nothing. */
   close(): void
 }
+
+/**
+ * Bytes in use in every malloc arena plus mmapped blocks (glibc's `mallinfo2`), or `None`
+ * where the C library has no such count (musl, macOS, Windows).
+ */
+export declare function allocatorBytesInUse(): number | null
 
 /** The addresses of the candidate pair ICE selected, as JS sets them on the peer. */
 export interface CandidatePair {

@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeMediaReader = nativeBinding.NativeMediaReader
 module.exports.NativePeer = nativeBinding.NativePeer
+module.exports.allocatorBytesInUse = nativeBinding.allocatorBytesInUse
 module.exports.debugEnabled = nativeBinding.debugEnabled
 module.exports.STREAM_MESSAGE_SIZE = nativeBinding.STREAM_MESSAGE_SIZE
 module.exports.supportedCodecs = nativeBinding.supportedCodecs

@@ -6,11 +6,12 @@ const crypto = require('crypto')
 const [stackName, caseName] = process.argv.slice(2)
 const LOCAL = { iceServers: [] }
 const MIB = 1024 * 1024
+const WARM_UP_PAIRS = 10
 
 async function loadStack (name) {
-  if (name === 'native') return { Peer: require('..'), extra: {} }
-  if (name === 'wrtc') return { Peer: require('simple-peer'), extra: { wrtc: require('@roamhq/wrtc') } }
-  if (name === 'datachannel') return { Peer: (await import('@thaunknown/simple-peer')).default, extra: {} }
+  if (name === 'native') return { name, Peer: require('..'), extra: {} }
+  if (name === 'wrtc') return { name, Peer: require('simple-peer'), extra: { wrtc: require('@roamhq/wrtc') } }
+  if (name === 'datachannel') return { name, Peer: (await import('@thaunknown/simple-peer')).default, extra: {} }
   throw new Error('unknown stack ' + name)
 }
 
@@ -173,16 +174,28 @@ const cases = {
     await sleep(200)
     const before = process.memoryUsage()
     const peers = []
+    let afterWarmUp
     for (let i = 0; i < pairs; i++) {
       const { a, b, connected } = pair(Peer, extra)
       await connected
       peers.push(a, b)
+      if (i + 1 === WARM_UP_PAIRS) {
+        await sleep(500)
+        global.gc && global.gc()
+        afterWarmUp = process.memoryUsage()
+      }
     }
     await sleep(500)
     global.gc && global.gc()
     const after = process.memoryUsage()
     await closeAll(peers)
-    return { rss_kb_per_pair: (after.rss - before.rss) / 1024 / pairs, heap_kb_per_pair: (after.heapUsed - before.heapUsed) / 1024 / pairs }
+    return {
+      rss_kb_per_pair: (after.rss - before.rss) / 1024 / pairs,
+      // The slope from pair 11 to 50: what one more visitor costs once code is paged in and
+      // the stack's threads exist (those one-time costs are in the figure above).
+      marginal_rss_kb_per_pair: (after.rss - afterWarmUp.rss) / 1024 / (pairs - WARM_UP_PAIRS),
+      heap_kb_per_pair: (after.heapUsed - before.heapUsed) / 1024 / pairs
+    }
   },
 
   // Node ↔ headless Chromium running simple-peer 9.11.1: 16 MiB each way through the streams.
@@ -283,6 +296,135 @@ const cases = {
     }
     return { pairs: pairs.length, msg_per_s: received / 30 }
   },
+
+  // A server's view: `pairs` "server" peers (on one shared UDP port with `mux`, where the
+  // stack has one: only this package) and as many "visitor" peers on their own ports, so each
+  // server peer sees its own remote address. Pairs connect in concurrent batches until all
+  // are up, a batch fails or the connect budget runs out (the largest count is reported);
+  // then every pair exchanges one ordered message each way per second for `exchangeS`, and,
+  // with `idleS`, all sit connected and silent that long (CPU per idle peer).
+  async scale ({ Peer, extra, name }, { pairs, mux, exchangeS = 60, idleS = 0 }) {
+    const fs = require('fs')
+    const { monitorEventLoopDelay } = require('perf_hooks')
+    const fdCount = () => fs.readdirSync('/proc/self/fd').length
+    const batchSize = name === 'native' ? 250 : 50
+    const connectBudgetMs = 180000
+    const serverOpts = mux && name === 'native' ? { native: { udpMuxPort: 40000 + (process.pid % 20000) } } : {}
+    const errors = []
+    global.gc && global.gc()
+    await sleep(200)
+    const rssBefore = process.memoryUsage().rss
+    const fdsBefore = fdCount()
+    const started = Date.now()
+    const live = []
+    while (live.length < pairs && Date.now() - started < connectBudgetMs) {
+      const batch = Array.from({ length: Math.min(batchSize, pairs - live.length) }, () => {
+        const server = new Peer(Object.assign({ config: LOCAL }, extra, serverOpts))
+        const visitor = new Peer(Object.assign({ initiator: true, config: LOCAL }, extra))
+        server.on('signal', data => visitor.signal(data))
+        visitor.on('signal', data => server.signal(data))
+        const entry = { server, visitor, sent: [0, 0], received: [0, 0], misordered: 0 }
+        for (const [side, peer] of [[0, server], [1, visitor]]) {
+          peer.on('error', err => errors.push(err.code || err.message))
+          peer.on('close', () => {
+            entry.closed = true
+            if (process.env.SCALE_DEBUG) process.stderr.write(`close ${side ? 'visitor' : 'server'} at ${Date.now() - started} ms, connected ${entry.connectedAt}, ${peer._spDebugError || ''}\n`)
+          })
+          if (process.env.SCALE_DEBUG) peer.on('error', err => { peer._spDebugError = err.code })
+          // Messages carry their sequence number; sent[s] and received[s] count those to side s.
+          peer.on('data', data => {
+            if (Number(data.toString()) !== entry.received[side]) entry.misordered++
+            entry.received[side]++
+          })
+        }
+        entry.connected = Promise.all([server, visitor].map(peer => new Promise(resolve => peer.once('connect', resolve)))).then(() => { entry.connectedAt = Date.now() - started })
+        return entry
+      })
+      const ok = await Promise.race([
+        Promise.all(batch.map(entry => entry.connected)).then(() => true),
+        sleep(30000).then(() => false)
+      ])
+      if (!ok || errors.length) {
+        batch.forEach(entry => { entry.server.destroy(); entry.visitor.destroy() })
+        break
+      }
+      live.push(...batch)
+      // Progress on stdout: if the stack dies at some count, bench/run.js reports the last.
+      process.stdout.write(JSON.stringify({ progress: { pairs: live.length } }) + '\n')
+    }
+    const connectS = (Date.now() - started) / 1000
+    await sleep(1000)
+    global.gc && global.gc()
+    const peers = live.length * 2
+    const rssKbPerPeer = (process.memoryUsage().rss - rssBefore) / 1024 / peers
+    const fdsPerPeer = (fdCount() - fdsBefore) / peers
+
+    // One message each way per pair per second, spread over the second in 20 slices.
+    const delay = monitorEventLoopDelay({ resolution: 10 })
+    delay.enable()
+    let cpu = process.cpuUsage()
+    const exchangeStarted = Date.now()
+    for (let tick = 0; Date.now() - exchangeStarted < exchangeS * 1000; tick++) {
+      const slice = tick % 20
+      for (let i = slice; i < live.length; i += 20) {
+        const entry = live[i]
+        if (entry.closed) continue
+        entry.visitor.send(String(entry.sent[0]++))
+        entry.server.send(String(entry.sent[1]++))
+      }
+      await sleep(Math.max(0, exchangeStarted + (tick + 1) * 50 - Date.now()))
+    }
+    const deadline = Date.now() + 10000
+    const pending = () => live.some(entry => entry.received[0] < entry.sent[0] || entry.received[1] < entry.sent[1])
+    while (pending() && Date.now() < deadline) await sleep(50)
+    const exchangeCpu = process.cpuUsage(cpu)
+    const exchangeSeconds = (Date.now() - exchangeStarted) / 1000
+    delay.disable()
+    const sent = live.reduce((sum, entry) => sum + entry.sent[0] + entry.sent[1], 0)
+    const received = live.reduce((sum, entry) => sum + entry.received[0] + entry.received[1], 0)
+    const misordered = live.reduce((sum, entry) => sum + entry.misordered, 0)
+    const closed = live.filter(entry => entry.closed).length
+
+    let idleCpuUsPerPeerS
+    if (idleS) {
+      cpu = process.cpuUsage()
+      await sleep(idleS * 1000)
+      const idle = process.cpuUsage(cpu)
+      idleCpuUsPerPeerS = (idle.user + idle.system) / peers / idleS
+    }
+    if (process.env.SCALE_DEBUG) {
+      const out = require('child_process').execSync('ss -uamn', { maxBuffer: 1 << 28 }).toString().split('\n')
+      let drops = 0; let muxDrops = 0
+      for (let i = 0; i < out.length; i++) {
+        const m = /d(\d+)\)/.exec(out[i]); if (!m) continue
+        const d = Number(m[1]); drops += d
+        if (serverOpts.native && out[i - 1] && out[i - 1].includes(':' + serverOpts.native.udpMuxPort + ' ')) muxDrops += d
+      }
+      process.stderr.write(`socket drops ${drops}, on the shared port ${muxDrops}\n`)
+    }
+    await closeAll(live.flatMap(entry => [entry.server, entry.visitor]))
+    const result = {
+      pairs: live.length,
+      connect_s: connectS,
+      rss_kb_per_peer: rssKbPerPeer,
+      fds_per_peer: fdsPerPeer,
+      // CPU as microseconds per peer per second of the exchange (1,000,000 is one core).
+      exchange_cpu_us_per_peer_s: (exchangeCpu.user + exchangeCpu.system) / peers / exchangeSeconds,
+      event_loop_delay_p99_ms: delay.percentile(99) / 1e6,
+      sent,
+      lost: sent - received,
+      misordered,
+      errors: errors.length,
+      closed_early: closed,
+      idle_cpu_us_per_peer_s: idleCpuUsPerPeerS
+    }
+    if (name === 'native' && (live.length < pairs || received !== sent || misordered || closed || errors.length)) {
+      throw new Error(`${live.length} of ${pairs} pairs connected; sent ${sent}, received ${received}, misordered ${misordered}, ${closed} closed early, errors ${[...new Set(errors)].join(',')}: ${JSON.stringify(result)}`)
+    }
+    return result
+  },
+  scale_10k (stack) { return cases.scale(stack, { pairs: 5000, mux: true }) },
+  scale_1k_idle (stack) { return cases.scale(stack, { pairs: 1000, mux: false, idleS: 60 }) },
 
   // How many pairs connect and exchange a message in one process, in batches of 100.
   async capacity ({ Peer, extra }) {

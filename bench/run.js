@@ -19,6 +19,7 @@ const METRICS = [
   ['CPU seconds per 64 MiB (16 KiB writes)', 'bulk_16k', 'cpu_s_per_64mib', false],
   ['100-byte messages (msg/s)', 'messages', 'msg_per_s', true],
   ['RSS per connected pair (KB)', 'memory', 'rss_kb_per_pair', false],
+  ['RSS per additional pair, pairs 11 to 50 (KB)', 'memory', 'marginal_rss_kb_per_pair', false],
   ['JS heap per connected pair (KB)', 'memory', 'heap_kb_per_pair', false],
   ['pairs connected in one process (max 1000)', 'capacity', 'pairs', true]
 ]
@@ -26,7 +27,7 @@ const CASES = [...new Set(METRICS.map(metric => metric[1]))]
 const TIME_LIMIT_MS = 90000
 // Connect cases finish in seconds when every connect completes (30 connects, 10 without
 // trickle); node-datachannel's never connects without trickle, and sometimes hangs one.
-const TIME_LIMITS_MS = { connect_trickle: 60000, connect_no_trickle: 30000 }
+const TIME_LIMITS_MS = { connect_trickle: 60000, connect_no_trickle: 30000, scale_10k: 420000, scale_1k_idle: 420000 }
 // One run of a timed case varies by ±15% here (and a connect p90 by more, when a burst of
 // load hits its slowest few connects), which can decide a ratio near its target: those cases
 // run three times and report the median run by the field named here. A run slower than
@@ -49,13 +50,18 @@ function runCase (stack, name) {
     timeout: limit,
     stdio: ['ignore', 'pipe', 'ignore']
   })
-  if (child.error && child.error.code === 'ETIMEDOUT') return { error: `no result within ${limit / 1000} s` }
+  if (child.error && child.error.code === 'ETIMEDOUT' && !(child.stdout || '').includes('progress')) return { error: `no result within ${limit / 1000} s` }
   const line = (child.stdout || '').trim().split('\n').pop()
+  const exited = `exited with ${child.status ?? child.signal}`
+  let result
   try {
-    return JSON.parse(line)
+    result = JSON.parse(line)
   } catch {
-    return { error: `exited with ${child.status ?? child.signal} and no result` }
+    return { error: `${exited} and no result` }
   }
+  // The scale cases report progress; a stack that died or timed out reached that many.
+  if (result.progress) return { error: `${child.error ? `no result within ${limit / 1000} s` : exited} after ${result.progress.pairs} pairs connected`, reached_pairs: result.progress.pairs }
+  return result
 }
 
 // The median run by the case's main field, with every run's value kept for the JSON. A run
@@ -145,6 +151,25 @@ function main () {
   console.log('  ' + crossLine('simple-peer + wrtc', crossStack.wrtc, 'libwebrtc → libwebrtc', 'back'))
   nativeOnly('load500', '500 pairs in one process, ordered messages for 30 s',
     r => `${r.pairs} pairs, ${format(r.msg_per_s)} msg/s in total, none lost or reordered, no errors`)
+
+  // A server's scale, every stack in one run: see `scale` in bench/case.js.
+  const scaleRow = (stack, result) => result.error
+    ? `| ${stack} | ${result.reached_pairs ?? '—'} (${result.error}) | — | — | — | — | — | — | — |`
+    : `| ${stack} | ${format(result.pairs)} | ${format(result.connect_s)} | ${format(result.rss_kb_per_peer)} | ${format(result.fds_per_peer)} | ${format(result.exchange_cpu_us_per_peer_s)} | ${format(result.event_loop_delay_p99_ms)} | ${format(result.lost)} of ${format(result.sent)} | ${result.idle_cpu_us_per_peer_s === undefined ? '—' : format(result.idle_cpu_us_per_peer_s)} |`
+  for (const [name, title] of [
+    ['scale_10k', '10,000 peers in one process: 5,000 server peers (this package: on one shared UDP port) and 5,000 visitors, one message each way per pair per second for 60 s'],
+    ['scale_1k_idle', '1,000 pairs without the shared port, the same exchange, then 60 s connected and idle']
+  ]) {
+    console.log(`\n${title}:\n`)
+    console.log('| stack | pairs connected | connect, all (s) | RSS per peer (KB) | fds per peer | CPU per peer, exchanging (µs/s) | event-loop delay p99 (ms) | messages lost | CPU per idle peer (µs/s) |')
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+    for (const stack of STACKS) {
+      process.stderr.write(`${stack} ${name} … `)
+      const result = results[stack][name] = runCase(stack, name)
+      process.stderr.write((result.error || 'ok') + '\n')
+      console.log(scaleRow(stack, result))
+    }
+  }
 
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0] && os.cpus()[0].model, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version }
   const out = path.join(__dirname, 'results')

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use napi_derive::napi;
+use rtc::ice::mdns::MulticastDnsMode;
 use rtc::peer_connection::configuration::setting_engine::SctpMaxMessageSize;
 use webrtc::data_channel::RTCDataChannelInit;
 use webrtc::peer_connection::{
@@ -119,6 +120,10 @@ impl PeerOptions {
         SettingEngineBuilder::new()
             // Browsers accept 256 KiB messages; the 64 KiB default would refuse them.
             .with_sctp_max_message_size(self.sctp_max_message_size())
+            // Remote `.local` candidates are ignored before they reach ICE (the remote's
+            // checks find it anyway), so the per-peer mDNS query socket on 5353 was a file
+            // descriptor, a 94 KB receive buffer and a multicast membership doing nothing.
+            .with_multicast_dns_mode(MulticastDnsMode::Disabled)
             // A peer-reflexive pair is learnt when the remote's check beats its trickled
             // candidate (always, with browsers hiding host addresses behind mDNS); waiting
             // the default second for a better one only delays every such connect.

@@ -2,7 +2,7 @@
 //! shared tokio runtime); index.js wraps `NativePeer` in simple-peer's Duplex API, through
 //! lib/native.js. Everything Rust tells JS is one `NativeEvent` (events.rs).
 //!
-//! Leaves first: error, sync, executor, udp, stun and candidate use nothing of ours; the
+//! Leaves first: error, sync, executor, udp, stun, candidate and memory use nothing of ours; the
 //! modules above them (events, config, signal, network, mux, runtime, channel, media, stats)
 //! use only what is below them, and peer.rs ties them together.
 
@@ -15,6 +15,7 @@ mod executor;
 mod logging;
 mod media;
 mod media_file;
+mod memory;
 mod mux;
 mod network;
 mod peer;
@@ -110,7 +111,15 @@ mod tests {
     #[test]
     fn leaves_use_nothing_of_ours() {
         let graph = module_graph();
-        for leaf in ["error", "sync", "executor", "udp", "stun", "candidate"] {
+        for leaf in [
+            "error",
+            "sync",
+            "executor",
+            "udp",
+            "stun",
+            "candidate",
+            "memory",
+        ] {
             assert_eq!(graph[leaf], BTreeSet::new(), "{leaf}");
         }
     }

@@ -281,6 +281,13 @@ impl NativePeer {
     }
 
     /// Bytes sent but not yet acknowledged by the remote.
+    /// Timed waits the peer's webrtc driver has begun, for tests and diagnostics: an idle
+    /// connected peer should add about one per keepalive interval.
+    #[napi(getter)]
+    pub fn driver_wakeups(&self) -> f64 {
+        self.shared.runtime.driver_sleeps() as f64
+    }
+
     #[napi(getter)]
     pub fn buffered_amount(&self) -> f64 {
         self.shared.channel.buffered_amount() as f64

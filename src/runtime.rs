@@ -6,7 +6,7 @@ use std::future::Future;
 use std::io::{self, IoSliceMut};
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -63,6 +63,8 @@ struct TimerControl {
     /// The sleep being waited on now fires at once.
     fire_now: AtomicBool,
     sleeper: Mutex<Option<Waker>>,
+    /// Timed waits the driver has begun: one per pass of its loop that found nothing to do.
+    sleeps: AtomicU64,
 }
 
 impl PeerRuntime {
@@ -109,6 +111,11 @@ impl PeerRuntime {
         let view = MuxSocket::open(addr)?.attach(placeholder, shared.local_ufrag.as_deref());
         shared.attached.push(Arc::downgrade(&view));
         Ok(Some(view))
+    }
+
+    /// How many timed waits the driver has begun: what an idle peer's CPU is made of.
+    pub fn driver_sleeps(&self) -> u64 {
+        self.timers.sleeps.load(Ordering::Relaxed)
     }
 
     /// Makes the driver hand over messages SCTP parked while the application was behind.
@@ -201,6 +208,7 @@ impl Runtime for PeerRuntime {
 
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
         let immediate = self.timers.wake_early.swap(false, Ordering::AcqRel);
+        self.timers.sleeps.fetch_add(1, Ordering::Relaxed);
         let timer = if immediate || duration.is_zero() {
             None
         } else {

@@ -1,0 +1,50 @@
+'use strict'
+// What a connected peer costs, measured at the margin (after warm-up pairs, so code paged in
+// and the runtime's threads are not counted): the C allocator's bytes in use, RSS and file
+// descriptors. The bounds sit between today's figures and what each vendored change removed
+// (vendor/PATCHES.md), so losing one fails here.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('fs')
+const v8 = require('v8')
+const vm = require('vm')
+const binding = require('../binding.js')
+const { connectedPair, destroyMade } = require('./helpers')
+
+const WARM_PAIRS = 10
+const MEASURED_PAIRS = 30
+
+v8.setFlagsFromString('--expose-gc')
+const gc = vm.runInNewContext('gc')
+
+function sample () {
+  gc()
+  return {
+    allocated: binding.allocatorBytesInUse(),
+    rss: process.memoryUsage().rss,
+    fds: fs.readdirSync('/proc/self/fd').length
+  }
+}
+
+const settle = () => new Promise(resolve => setTimeout(resolve, 300))
+
+test('a connected peer costs under 260 KB of native allocations, 300 KB of RSS and one file descriptor', { skip: binding.allocatorBytesInUse() === null && 'no allocator statistics in this C library' }, async () => {
+  for (let i = 0; i < WARM_PAIRS; i++) await connectedPair()
+  await settle()
+  const before = sample()
+  for (let i = 0; i < MEASURED_PAIRS; i++) await connectedPair()
+  await settle()
+  const after = sample()
+  const peers = MEASURED_PAIRS * 2
+  const allocatedKb = (after.allocated - before.allocated) / 1024 / peers
+  const rssKb = (after.rss - before.rss) / 1024 / peers
+  const fds = (after.fds - before.fds) / peers
+  console.log(`per connected peer: ${allocatedKb.toFixed(1)} KB allocated, ${rssKb.toFixed(1)} KB RSS, ${fds} fds`)
+  // Each of these was in every peer before vendor/PATCHES.md's memory changes: a zero-filled
+  // 256 KiB SCTP buffer, a 94 KB second receive buffer, 256 preallocated driver-queue slots
+  // (~60 KB); and, in our configuration, an mDNS socket with its own receive buffer.
+  assert.ok(allocatedKb < 260, `${allocatedKb.toFixed(1)} KB allocated per peer`)
+  assert.ok(rssKb < 300, `${rssKb.toFixed(1)} KB RSS per peer`)
+  assert.equal(fds, 1, 'one UDP socket per peer, no mDNS socket')
+  destroyMade()
+})
