@@ -155,7 +155,7 @@ function main () {
   // A server's scale, every stack in one run: see `scale` in bench/case.js.
   const scaleRow = (stack, result) => result.error
     ? `| ${stack} | ${result.reached_pairs ?? '—'} (${result.error}) | — | — | — | — | — | — | — |`
-    : `| ${stack} | ${format(result.pairs)} | ${format(result.connect_s)} | ${format(result.rss_kb_per_peer)} | ${format(result.fds_per_peer)} | ${format(result.exchange_cpu_us_per_peer_s)} | ${format(result.event_loop_delay_p99_ms)} | ${format(result.lost)} of ${format(result.sent)} | ${result.idle_cpu_us_per_peer_s === undefined ? '—' : format(result.idle_cpu_us_per_peer_s)} |`
+    : `| ${stack} | ${format(result.pairs)} | ${format(result.connect_s)} | ${format(result.rss_kb_per_peer)} | ${format(result.fds_per_peer)} | ${format(result.exchange_cpu_us_per_peer_s)} | ${format(result.event_loop_delay_p99_ms)} | ${result.lost.toLocaleString('en-US')} of ${format(result.sent)} | ${result.idle_cpu_us_per_peer_s === undefined ? '—' : format(result.idle_cpu_us_per_peer_s)} |`
   for (const [name, title] of [
     ['scale_10k', '10,000 peers in one process: 5,000 server peers (this package: on one shared UDP port) and 5,000 visitors, one message each way per pair per second for 60 s'],
     ['scale_1k_idle', '1,000 pairs without the shared port, the same exchange, then 60 s connected and idle']
