@@ -17,9 +17,9 @@ async function loadStack (name) {
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
-function pair (Peer, extra, opts = {}) {
+function pair (Peer, extra, opts = {}, optsB = opts) {
   const a = new Peer(Object.assign({ initiator: true, config: LOCAL }, extra, opts))
-  const b = new Peer(Object.assign({ config: LOCAL }, extra, opts))
+  const b = new Peer(Object.assign({ config: LOCAL }, extra, optsB))
   a.on('signal', data => b.signal(data))
   b.on('signal', data => a.signal(data))
   a.on('error', () => {})
@@ -319,25 +319,17 @@ const cases = {
     const live = []
     while (live.length < pairs && Date.now() - started < connectBudgetMs) {
       const batch = Array.from({ length: Math.min(batchSize, pairs - live.length) }, () => {
-        const server = new Peer(Object.assign({ config: LOCAL }, extra, serverOpts))
-        const visitor = new Peer(Object.assign({ initiator: true, config: LOCAL }, extra))
-        server.on('signal', data => visitor.signal(data))
-        visitor.on('signal', data => server.signal(data))
-        const entry = { server, visitor, sent: [0, 0], received: [0, 0], misordered: 0 }
+        const { a: visitor, b: server, connected } = pair(Peer, extra, {}, serverOpts)
+        const entry = { server, visitor, connected, sent: [0, 0], received: [0, 0], misordered: 0 }
         for (const [side, peer] of [[0, server], [1, visitor]]) {
           peer.on('error', err => errors.push(err.code || err.message))
-          peer.on('close', () => {
-            entry.closed = true
-            if (process.env.SCALE_DEBUG) process.stderr.write(`close ${side ? 'visitor' : 'server'} at ${Date.now() - started} ms, connected ${entry.connectedAt}, ${peer._spDebugError || ''}\n`)
-          })
-          if (process.env.SCALE_DEBUG) peer.on('error', err => { peer._spDebugError = err.code })
+          peer.on('close', () => { entry.closed = true })
           // Messages carry their sequence number; sent[s] and received[s] count those to side s.
           peer.on('data', data => {
             if (Number(data.toString()) !== entry.received[side]) entry.misordered++
             entry.received[side]++
           })
         }
-        entry.connected = Promise.all([server, visitor].map(peer => new Promise(resolve => peer.once('connect', resolve)))).then(() => { entry.connectedAt = Date.now() - started })
         return entry
       })
       const ok = await Promise.race([
@@ -391,16 +383,6 @@ const cases = {
       await sleep(idleS * 1000)
       const idle = process.cpuUsage(cpu)
       idleCpuUsPerPeerS = (idle.user + idle.system) / peers / idleS
-    }
-    if (process.env.SCALE_DEBUG) {
-      const out = require('child_process').execSync('ss -uamn', { maxBuffer: 1 << 28 }).toString().split('\n')
-      let drops = 0; let muxDrops = 0
-      for (let i = 0; i < out.length; i++) {
-        const m = /d(\d+)\)/.exec(out[i]); if (!m) continue
-        const d = Number(m[1]); drops += d
-        if (serverOpts.native && out[i - 1] && out[i - 1].includes(':' + serverOpts.native.udpMuxPort + ' ')) muxDrops += d
-      }
-      process.stderr.write(`socket drops ${drops}, on the shared port ${muxDrops}\n`)
     }
     await closeAll(live.flatMap(entry => [entry.server, entry.visitor]))
     const result = {
