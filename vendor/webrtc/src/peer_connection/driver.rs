@@ -14,7 +14,7 @@ use crate::peer_connection::PeerConnectionRef;
 use crate::peer_connection::transport::tcp_transport::RTCTcpTransport;
 use crate::peer_connection::transport::{
     MAX_GSO_BATCH_BYTES, MAX_GSO_SEGMENTS, MIN_GSO_RUN, SocketRecvResult,
-    gro_recv_buf_len, is_retryable_socket_recv_error,
+    gro_recv_buf_len, is_retryable_socket_recv_error, recv_buffers,
 };
 use crate::rtp_transceiver::rtp_receiver::RtpReceiverImpl;
 use crate::rtp_transceiver::{RtpReceiver, RtpTransceiverImpl};
@@ -760,12 +760,12 @@ where
             }))
             .collect();
 
-        // Pre-allocate buffers once - one per socket, these will be reused forever.
-        // Sized for the socket's GRO coalescing capacity so a single `poll_recv` can
-        // hold up to `max_gro_segments()` datagrams without truncation.
-        let mut udp_socket_buffers: Vec<Vec<u8>> = udp_socket_list
+        // Buffer sizes, one per socket: the socket's GRO coalescing capacity, so a single
+        // `poll_recv` can hold up to `max_gro_segments()` datagrams without truncation.
+        // simple-peer-native: the buffers themselves are lent by `recv_buffers` per read.
+        let mut udp_socket_buffer_lens: Vec<usize> = udp_socket_list
             .iter()
-            .map(|(_, socket)| vec![0u8; gro_recv_buf_len(socket.max_gro_segments())])
+            .map(|(_, socket)| gro_recv_buf_len(socket.max_gro_segments()))
             .collect();
 
         // Helper function to create a recv future for a specific socket. Polls
@@ -780,11 +780,23 @@ where
         let create_udp_recv_future = |idx: usize,
                                       local_addr: SocketAddr,
                                       socket: Arc<dyn AsyncUdpSocket>,
-                                      mut buf: Vec<u8>| async move {
+                                      buf_len: usize| async move {
             let mut meta = [RecvMeta::default(); 1];
-            let recv = futures::future::poll_fn(|cx| {
-                let mut bufs = [IoSliceMut::new(&mut buf)];
-                socket.poll_recv(cx, &mut bufs, &mut meta)
+            // simple-peer-native: a buffer is held only from a ready read until the caller
+            // gives it back; a pending read returns it at once (the socket keeps no pointer).
+            let (recv, buf) = futures::future::poll_fn(|cx| {
+                let mut buf = recv_buffers::take(buf_len);
+                let polled = {
+                    let mut bufs = [IoSliceMut::new(&mut buf)];
+                    socket.poll_recv(cx, &mut bufs, &mut meta)
+                };
+                match polled {
+                    std::task::Poll::Ready(result) => std::task::Poll::Ready((result, buf)),
+                    std::task::Poll::Pending => {
+                        recv_buffers::give(buf);
+                        std::task::Poll::Pending
+                    }
+                }
             })
             .await;
             match recv {
@@ -810,8 +822,7 @@ where
             .iter()
             .enumerate()
             .map(|(idx, (local_addr, socket))| {
-                let buf = std::mem::take(&mut udp_socket_buffers[idx]);
-                create_udp_recv_future(idx, *local_addr, socket.clone(), buf).boxed()
+                create_udp_recv_future(idx, *local_addr, socket.clone(), udp_socket_buffer_lens[idx]).boxed()
             })
             .collect();
         let mut active_socket_count = udp_socket_list.len();
@@ -981,7 +992,7 @@ where
                             // the connection down with it.
                             udp_recv_futures.clear();
                             udp_socket_list.clear();
-                            udp_socket_buffers.clear();
+                            udp_socket_buffer_lens.clear();
 
                             match self.bind_transports().await {
                                 Ok(()) => {
@@ -1006,18 +1017,15 @@ where
                                                 .map(|local_addr| (local_addr, socket.clone()))
                                         }))
                                         .collect();
-                                    udp_socket_buffers = udp_socket_list
+                                    udp_socket_buffer_lens = udp_socket_list
                                         .iter()
-                                        .map(|(_, socket)| {
-                                            vec![0u8; gro_recv_buf_len(socket.max_gro_segments())]
-                                        })
+                                        .map(|(_, socket)| gro_recv_buf_len(socket.max_gro_segments()))
                                         .collect();
                                     udp_recv_futures = udp_socket_list
                                         .iter()
                                         .enumerate()
                                         .map(|(idx, (local_addr, socket))| {
-                                            let buf = std::mem::take(&mut udp_socket_buffers[idx]);
-                                            create_udp_recv_future(idx, *local_addr, socket.clone(), buf).boxed()
+                                            create_udp_recv_future(idx, *local_addr, socket.clone(), udp_socket_buffer_lens[idx]).boxed()
                                         })
                                         .collect();
                                     active_socket_count = udp_socket_list.len();
@@ -1085,10 +1093,12 @@ where
                                     }
                                 }
 
-                                // simple-peer-native: the buffer goes back to this socket's
-                                // next receive after the burst, not before it.
+                                // simple-peer-native: the buffer goes back to the pool after
+                                // the burst, and the next receive borrows one when data is ready.
+                                let buf_len = buf.len();
+                                recv_buffers::give(buf);
                                 udp_recv_futures.push(
-                                    create_udp_recv_future(idx, socket_local_addr, socket, buf).boxed()
+                                    create_udp_recv_future(idx, socket_local_addr, socket, buf_len).boxed()
                                 );
                             }
                             Some(SocketRecvResult::Error { err, local_addr, idx, buf }) => {
@@ -1096,8 +1106,10 @@ where
                                     trace!("Transient socket recv error on {}: {}", local_addr, err);
 
                                     let (socket_local_addr, socket) = &udp_socket_list[idx];
+                                    let buf_len = buf.len();
+                                    recv_buffers::give(buf);
                                     udp_recv_futures.push(
-                                        create_udp_recv_future(idx, *socket_local_addr, socket.clone(), buf).boxed()
+                                        create_udp_recv_future(idx, *socket_local_addr, socket.clone(), buf_len).boxed()
                                     );
                                     continue;
                                 }

@@ -92,6 +92,39 @@ impl<'a> DtlsHandler<'a> {
         "DtlsHandler"
     }
 
+    /// Moves what the DTLS endpoint has to send onto the write queue.
+    fn queue_dtls_transmits(&mut self) {
+        let Some(dtls_endpoint) = self.ctx.dtls_transport.dtls_endpoint.as_mut() else {
+            return;
+        };
+        while let Some(transmit) = dtls_endpoint.poll_transmit() {
+            self.ctx.write_outs.push_back(TaggedRTCMessageInternal {
+                now: transmit.now,
+                transport: transmit.transport,
+                message: RTCMessageInternal::Dtls(DTLSMessage::Raw(transmit.message)),
+            });
+        }
+    }
+
+    /// simple-peer-native: the transport is `failed` (W3C: "a fatal error"), and, as when the
+    /// peer closes it, SCTP and the data channels end with it. The connection state follows
+    /// from `DTLSClosed`.
+    fn fail_transport(&mut self, now: Instant) {
+        if self.ctx.dtls_transport.state == RTCDtlsTransportState::Failed {
+            return;
+        }
+        self.ctx
+            .dtls_transport
+            .state_change(RTCDtlsTransportState::Failed);
+        self.stats
+            .transport
+            .on_dtls_state_changed(RTCDtlsTransportState::Failed);
+        self.ctx.event_outs.push_back(TaggedRTCEventInternal {
+            now,
+            event: RTCEventInternal::DTLSClosed,
+        });
+    }
+
     /// Update stats when DTLS handshake completes
     fn update_dtls_stats_from_profile(
         &mut self,
@@ -189,6 +222,20 @@ impl<'a> DtlsHandler<'a> {
     }
 }
 
+/// simple-peer-native: errors after which the DTLS association is over: a fatal alert sent or
+/// received, or the peer's certificate refused (the handshake sends a fatal alert with these).
+/// A malformed or stray datagram gives other errors and is only dropped.
+fn is_fatal_to_transport(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::ErrAlertFatalOrClose
+            | Error::ErrNoMatchingCertificateFingerprint
+            | Error::ErrNonCertificate
+            | Error::ErrUnsupportedFingerprintAlgorithm
+            | Error::ErrVerifyDataMismatch
+    )
+}
+
 impl<'a>
     sansio::Protocol<TaggedRTCMessageInternal, TaggedRTCMessageInternal, TaggedRTCEventInternal>
     for DtlsHandler<'a>
@@ -228,12 +275,26 @@ impl<'a>
                 .as_mut()
                 .ok_or(Error::ErrDtlsTransportNotStarted)?;
 
-            for message in dtls_endpoint.read(
+            let events = match dtls_endpoint.read(
                 msg.now,
                 msg.transport.peer_addr,
                 msg.transport.ecn,
                 dtls_message,
-            )? {
+            ) {
+                Ok(events) => events,
+                Err(err) => {
+                    // simple-peer-native: a fatal alert, ours (a certificate that does not
+                    // match the signalled fingerprint) or the peer's, ends the transport for
+                    // good. Send the alert, then fail it, so the connection fails now instead
+                    // of staying connected on ICE alone.
+                    if is_fatal_to_transport(&err) {
+                        self.queue_dtls_transmits();
+                        self.fail_transport(msg.now);
+                    }
+                    return Err(err);
+                }
+            };
+            for message in events {
                 match message {
                     EndpointEvent::HandshakeComplete => {
                         if let Some(state) =
@@ -276,13 +337,7 @@ impl<'a>
                 }
             }
 
-            while let Some(transmit) = dtls_endpoint.poll_transmit() {
-                self.ctx.write_outs.push_back(TaggedRTCMessageInternal {
-                    now: transmit.now,
-                    transport: transmit.transport,
-                    message: RTCMessageInternal::Dtls(DTLSMessage::Raw(transmit.message)),
-                });
-            }
+            self.queue_dtls_transmits();
 
             if let Some((local_srtp_context, remote_srtp_context)) = srtp_contexts {
                 self.ctx

@@ -110,6 +110,38 @@ pub(crate) fn gro_recv_buf_len(max_gro: usize) -> usize {
     }
 }
 
+/// simple-peer-native: receive buffers are lent from one process-wide pool while a datagram
+/// is read and delivered, instead of each socket owning one for the connection's life. A
+/// GRO-sized buffer is ~94 KB and a socket waiting for data needs none, so thousands of
+/// mostly idle peers share the few buffers that are busy at any moment, and a new peer reuses
+/// a closed one's pages instead of zero-filling fresh ones.
+pub(crate) mod recv_buffers {
+    use std::sync::Mutex;
+
+    /// Buffers kept for reuse; beyond this, returned buffers are freed.
+    const KEPT: usize = 16;
+
+    static POOL: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+    /// A buffer of `len` bytes, from the pool when one of that size is free.
+    pub(crate) fn take(len: usize) -> Vec<u8> {
+        let reused = POOL.lock().ok().and_then(|mut pool| {
+            let index = pool.iter().rposition(|buf| buf.len() == len)?;
+            Some(pool.swap_remove(index))
+        });
+        reused.unwrap_or_else(|| vec![0u8; len])
+    }
+
+    /// Hands a buffer back once its datagrams are delivered.
+    pub(crate) fn give(buf: Vec<u8>) {
+        if let Ok(mut pool) = POOL.lock() {
+            if pool.len() < KEPT {
+                pool.push(buf);
+            }
+        }
+    }
+}
+
 pub(crate) enum SocketRecvResult {
     Packet {
         /// Total bytes received into `buf` across all GRO-coalesced datagrams.

@@ -130,6 +130,12 @@ impl DtlsTransport {
     }
 
     pub(crate) fn state_change(&mut self, state: RTCDtlsTransportState) {
+        // simple-peer-native: `failed` is terminal (W3C). A close_notify or a handshake that
+        // completes after the fatal alert must not turn it back into `closed` or `connected`,
+        // which the connection state would read as connected again.
+        if self.state == RTCDtlsTransportState::Failed {
+            return;
+        }
         self.state = state;
     }
 
