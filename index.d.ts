@@ -6,7 +6,7 @@ declare namespace Peer {
   type SignalData =
     | { type: 'offer' | 'answer' | 'pranswer' | 'rollback', sdp: string }
     | { type: 'candidate', candidate: { candidate: string, sdpMLineIndex?: number | null, sdpMid?: string | null } }
-    | { type: 'renegotiate', renegotiate: true }
+    | { type: 'renegotiate', renegotiate: true, iceRestart?: true }
     | { type: 'transceiverRequest', transceiverRequest: { kind: string, init?: object } }
 
   interface IceServer {
@@ -213,6 +213,12 @@ declare class Peer extends Duplex {
   signal (data: string | Peer.SignalData): void
   send (data: Peer.SendData): void
   negotiate (): void
+  /**
+   * Not in simple-peer: restarts ICE (fresh credentials, new candidate checks) without closing
+   * the data channel. On the initiator, the next offer restarts; on the other side, asks the
+   * initiator for one (`{ type: 'renegotiate', renegotiate: true, iceRestart: true }`).
+   */
+  restartIce (): void
   addTransceiver (kind: 'audio' | 'video', init?: { direction?: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive' }): void
   addStream (stream: Peer.MediaStream): void
   removeStream (stream: Peer.MediaStream): void

@@ -177,6 +177,8 @@ class Peer extends Duplex {
 
     if (data.renegotiate && this.initiator) {
       this._debug('got request to renegotiate')
+      // Our own field, from restartIce() on the other side; simple-peer ignores it.
+      if (data.iceRestart && this._pc) this._pc.restartIce()
       this._needsNegotiation()
     }
     if (data.transceiverRequest && this.initiator) {
@@ -404,6 +406,22 @@ class Peer extends Duplex {
       this.emit('signal', { type: 'renegotiate', renegotiate: true })
     }
     this._isNegotiating = true
+  }
+
+  // Not in simple-peer: what `peer._pc.restartIce()` and `negotiate()` do in a browser. The
+  // initiator offers fresh ICE credentials; the other side asks it to, with a renegotiate
+  // signal that also says `iceRestart: true` (simple-peer's initiator negotiates without a
+  // restart).
+  restartIce () {
+    if (this.destroying) return
+    if (this.destroyed) throw errCode(new Error('cannot restart ICE after peer is destroyed'), 'ERR_DESTROYED')
+    if (this.initiator) {
+      this._pc.restartIce()
+      return this.negotiate()
+    }
+    // Sent even mid-negotiation: the initiator queues the offer it asks for.
+    this._isNegotiating = true
+    this.emit('signal', { type: 'renegotiate', renegotiate: true, iceRestart: true })
   }
 
   destroy (err) {

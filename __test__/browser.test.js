@@ -143,6 +143,34 @@ test('negotiate() from the browser side renegotiates and the channel stays open'
   await finish(pair)
 })
 
+// ICE restarts between Node and the page, each from the side that makes the offer (an
+// answerer cannot restart alone): the page as an app would with simple-peer
+// (`_pc.restartIce()`, then `negotiate()`), Node with `restartIce()`. Both sides' ICE
+// credentials change and data flows both ways afterwards.
+for (const restarter of ['page', 'node']) {
+  test(`an ICE restart from the ${restarter === 'page' ? 'page' : 'Node peer'}: fresh credentials, the channel stays open both ways`, { skip, timeout: 60000 }, async () => {
+    const pair = await browserPair(restarter === 'page' ? { browserOpts: { initiator: true, objectMode: true } } : { nodeOpts: { initiator: true }, browserOpts: { objectMode: true } })
+    await connected(pair)
+    const { page, node, browser } = pair
+    const nodeUfrag = () => /a=ice-ufrag:(\S+)/.exec(node._pc.localDescription.sdp)[1]
+    const pageUfrag = () => page.evaluate(() => window.browserPeer.localUfrag())
+    const before = { node: nodeUfrag(), page: await pageUfrag() }
+    const negotiated = waitFor(node, 'negotiated', 20000)
+    if (restarter === 'page') await page.evaluate(() => window.browserPeer.restartIce())
+    else node.restartIce()
+    await negotiated
+    assert.ok(await until(async () => (await pageUfrag()) !== before.page, 10000), 'the page\'s credentials changed')
+    assert.notEqual(nodeUfrag(), before.node, 'Node\'s credentials changed')
+    let got = waitFor(node, 'data')
+    await page.evaluate(() => window.browserPeer.send('string', 'page, after the restart'))
+    assert.equal((await got).toString(), 'page, after the restart')
+    got = waitFor(browser, 'data')
+    node.send('node, after the restart')
+    assert.deepEqual(await got, { kind: 'string', bytes: 'node, after the restart' })
+    await finish(pair)
+  })
+}
+
 // simple-peer keeps listening to every channel it has seen; webrtc would hold every read on
 // the connection behind an unread channel (more than its 256-event queue here).
 test('messages on a second channel the page opens reach the stream, and the first still works', { skip, timeout: 60000 }, async () => {

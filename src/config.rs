@@ -1,6 +1,7 @@
 //! Options as JS hands them over (already normalised by index.js), and their translation
 //! into webrtc's configuration types.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use napi_derive::napi;
@@ -133,6 +134,9 @@ impl PeerOptions {
             // gave a p90 of ~30 ms). 5 ms is RFC 8445's floor for Ta. Attempts are scaled to
             // keep webrtc's 1.4 s per-candidate window; once connected, keepalives set the pace.
             .with_ice_connection_attempts(Some(ICE_CHECK_INTERVAL), Some(ICE_MAX_BINDING_REQUESTS))
+            // An ICE restart gathers on freshly bound sockets (webrtc re-enumerates the
+            // interfaces), so a moved address is found; the old sockets go with the old pair.
+            .with_discard_local_candidates_during_ice_restart(self.follows_interfaces())
             .with_ice_timeouts(
                 millis(self.ice_disconnected_timeout),
                 millis(self.ice_failed_timeout).or(Some(ICE_FAILED_TIMEOUT)),
@@ -161,6 +165,21 @@ impl PeerOptions {
             Some(addresses) if !addresses.is_empty() => addresses.clone(),
             _ => DEFAULT_BIND_ADDRESSES.map(String::from).to_vec(),
         }
+    }
+
+    /// Whether the peer binds "whatever interfaces there are" (wildcards on ephemeral ports,
+    /// no shared port, range or loopback): then webrtc expands the wildcards itself, again on
+    /// every ICE restart, and a restart rebinds, so it follows an address that came or went.
+    pub fn follows_interfaces(&self) -> bool {
+        self.udp_mux_port.is_none()
+            && self.port_range.is_none()
+            && !self.include_loopback.unwrap_or(false)
+            && self.bind_addresses().iter().all(|text| {
+                text.parse::<SocketAddr>()
+                    .map(|addr| addr.port() == 0 && addr.ip().is_unspecified())
+                    .or_else(|_| text.parse::<IpAddr>().map(|ip| ip.is_unspecified()))
+                    .unwrap_or(false)
+            })
     }
 }
 

@@ -52,6 +52,10 @@ impl NetworkPlan {
     pub async fn new(options: &PeerOptions) -> Result<Self, NativeError> {
         let include_loopback = options.include_loopback.unwrap_or(false);
         let mut bind_addrs = resolve_bind_addrs(&options.bind_addresses(), include_loopback)?;
+        if options.follows_interfaces() {
+            // webrtc expands these at every bind, ICE-restart rebinds included.
+            bind_addrs = unexpanded_wildcards(&options.bind_addresses());
+        }
         let mut rewriter = CandidateRewriter::from_nat_mapping(
             options.nat1to1_ips.as_deref().unwrap_or_default(),
         )?;
@@ -97,6 +101,22 @@ impl NetworkPlan {
             _port_range_guard: port_range_guard,
         })
     }
+}
+
+/// The configured wildcards as addresses, for webrtc to expand (see `follows_interfaces`).
+fn unexpanded_wildcards(configured: &[String]) -> Vec<SocketAddr> {
+    let mut wildcards: Vec<SocketAddr> = Vec::new();
+    for text in configured {
+        let addr = text
+            .parse::<SocketAddr>()
+            .or_else(|_| text.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 0)));
+        if let Ok(addr) = addr {
+            if !wildcards.contains(&addr) {
+                wildcards.push(addr);
+            }
+        }
+    }
+    wildcards
 }
 
 /// Configured addresses with wildcards expanded to this machine's interfaces. webrtc would
