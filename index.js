@@ -824,11 +824,9 @@ class Peer extends Duplex {
   _onChannelClose () {
     if (this.destroyed) return
     this._debug('on channel close')
-    // A failed DTLS transport takes the channel down with it: report the failure, as a
-    // browser does (its connection state changes before the channel closes).
-    if (this._pc && this._pc.connectionState === 'failed') {
-      return this.destroy(errCode(new Error('Connection failed.'), 'ERR_CONNECTION_FAILURE'))
-    }
+    // A failed transport takes the channel down with it. The failure is reported instead, a
+    // tick later, with its own code (_onConnectionStateChange), as a browser reports it.
+    if (this._pc && this._pc.connectionState === 'failed') return
     this.destroy()
   }
 

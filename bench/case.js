@@ -92,6 +92,16 @@ async function crossStackRun (Peer, extra, flags, work) {
   return { remote: summary, local: result, connect_ms: connectMs }
 }
 
+// Through Debian's coturn, started here inside the bench's namespace (never a public server):
+// relay-only on both sides, the same stack both ends.
+async function relayRun (Peer, extra, turn) {
+  const config = { iceServers: [turn.iceServer], iceTransportPolicy: 'relay' }
+  const started = process.hrtime.bigint()
+  const { a, b, connected } = pair(Peer, extra, { config })
+  await connected
+  return { a, b, connectMs: Number(process.hrtime.bigint() - started) / 1e6 }
+}
+
 const cases = {
   // Time from construction to 'connect' on both sides, signals relayed in-process.
   async connect ({ Peer, extra }, opts = {}, runs = 30) {
@@ -165,6 +175,71 @@ const cases = {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     await closeAll([a, b])
     return { msg_per_s: count / seconds }
+  },
+
+  // Through a local TURN relay: connect time (median of 5), 8 MiB one way, and how long the
+  // remote takes to see 'close' after destroy().
+  async relay ({ Peer, extra }) {
+    const { startTurnServer, turnServerMissing } = require('../__test__/fixtures/turn-server')
+    if (turnServerMissing) throw new Error(turnServerMissing)
+    const turn = await startTurnServer()
+    try {
+      const connects = []
+      for (let i = 0; i < 5; i++) {
+        const { a, b, connectMs } = await relayRun(Peer, extra, turn)
+        connects.push(connectMs)
+        await closeAll([a, b])
+      }
+      const { a, b } = await relayRun(Peer, extra, turn)
+      const size = 8 * MIB
+      let received = 0
+      const done = new Promise(resolve => b.on('data', chunk => { received += chunk.length; if (received >= size) resolve() }))
+      const started = process.hrtime.bigint()
+      await writeWithBackpressure(a, crypto.randomBytes(16 * 1024), size)
+      await done
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9
+      const closed = new Promise(resolve => b.once('close', resolve))
+      const destroyedAt = process.hrtime.bigint()
+      a.destroy()
+      const closeMs = await Promise.race([closed.then(() => Number(process.hrtime.bigint() - destroyedAt) / 1e6), sleep(40000).then(() => null)])
+      b.destroy()
+      return { connect_median_ms: percentile(connects, 0.5), mb_per_s: size / 1e6 / seconds, remote_close_ms: closeMs }
+    } finally {
+      await turn.stop()
+    }
+  },
+
+  // A remote that vanishes (its process killed): when the local peer reports it. The remote
+  // is the same stack in a child process (__test__/fixtures/stack-peer.js).
+  async detection ({ Peer, extra, name }) {
+    const { spawn } = require('child_process')
+    const path = require('path')
+    const readline = require('readline')
+    const child = spawn(process.execPath, [path.join(__dirname, '..', '__test__', 'fixtures', 'stack-peer.js'), name === 'wrtc' ? 'wrtc' : 'native'], { stdio: ['pipe', 'pipe', 'ignore'] })
+    let local = null
+    let ready
+    const childReady = new Promise(resolve => { ready = resolve })
+    readline.createInterface({ input: child.stdout }).on('line', line => {
+      const message = JSON.parse(line)
+      if (message.ready) ready()
+      if (message.signal && local) local.signal(message.signal)
+    })
+    await childReady
+    local = new Peer(Object.assign({ initiator: true, config: LOCAL }, extra))
+    local.on('signal', data => child.stdin.write(JSON.stringify({ signal: data }) + '\n'))
+    const errors = []
+    local.on('error', err => errors.push(err.code))
+    await new Promise(resolve => local.once('connect', resolve))
+    await sleep(1000)
+    const killedAt = process.hrtime.bigint()
+    const since = () => Number(process.hrtime.bigint() - killedAt) / 1e6
+    const disconnected = new Promise(resolve => local.on('iceStateChange', state => state === 'disconnected' && resolve(since())))
+    const closed = new Promise(resolve => local.once('close', () => resolve(since())))
+    child.kill('SIGKILL')
+    const limit = sleep(60000).then(() => null)
+    const result = { disconnected_ms: await Promise.race([disconnected, limit]), close_ms: await Promise.race([closed, limit]) }
+    local.destroy()
+    return Object.assign(result, { error_code: errors[0] || null })
   },
 
   // Memory per connected pair, 50 pairs held at once.

@@ -149,6 +149,32 @@ function main () {
   console.log('\nAgainst libwebrtc (simple-peer + @roamhq/wrtc) in a second process, 8 MiB each way, median of three:')
   console.log('  ' + crossLine('simple-peer-native', crossStack.native, 'this package → libwebrtc', 'libwebrtc → this package'))
   console.log('  ' + crossLine('simple-peer + wrtc', crossStack.wrtc, 'libwebrtc → libwebrtc', 'back'))
+  // Through a local TURN relay, and a remote that vanishes: this package and libwebrtc, each
+  // against itself, in one run.
+  const reliability = {}
+  for (const stack of ['native', 'wrtc']) {
+    reliability[stack] = {}
+    for (const name of ['relay', 'detection']) {
+      process.stderr.write(`${stack} ${name} … `)
+      reliability[stack][name] = results[stack][name] = runCase(stack, name)
+      process.stderr.write((reliability[stack][name].error || 'ok') + '\n')
+    }
+  }
+  const label = { native: 'simple-peer-native', wrtc: 'simple-peer + wrtc' }
+  console.log('\nThrough a TURN relay (Debian\'s coturn in the namespace), relay-only on both sides, each stack against itself:')
+  for (const stack of ['native', 'wrtc']) {
+    const r = reliability[stack].relay
+    console.log(`  ${label[stack]}: ` + (r.error
+      ? `no result: ${r.error}`
+      : `connect ${format(r.connect_median_ms)} ms (median of 5), 8 MiB at ${format(r.mb_per_s)} MB/s, the remote sees 'close' ${r.remote_close_ms === null ? 'never (40 s)' : format(r.remote_close_ms) + ' ms'} after destroy()`))
+  }
+  console.log('\nA remote that vanishes (its process killed), each stack against itself in a second process:')
+  for (const stack of ['native', 'wrtc']) {
+    const r = reliability[stack].detection
+    console.log(`  ${label[stack]}: ` + (r.error
+      ? `no result: ${r.error}`
+      : `'disconnected' after ${format(r.disconnected_ms)} ms, ${r.error_code} and 'close' after ${format(r.close_ms)} ms`))
+  }
   nativeOnly('load500', '500 pairs in one process, ordered messages for 30 s',
     r => `${r.pairs} pairs, ${format(r.msg_per_s)} msg/s in total, none lost or reordered, no errors`)
 

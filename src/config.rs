@@ -77,6 +77,8 @@ const ICE_CHECK_INTERVAL: Duration = Duration::from_millis(5);
 /// its last packet; libwebrtc (every browser) says `disconnected` at ~5 s and `failed` at
 /// ~15 s, and so do we.
 const ICE_FAILED_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a relayed pair waits, after checking began, for a direct pair to succeed first.
+const RELAY_ACCEPTANCE_MIN_WAIT: Duration = Duration::from_millis(100);
 const ICE_MAX_BINDING_REQUESTS: u16 = 280;
 const DEFAULT_BIND_ADDRESSES: [&str; 1] = ["0.0.0.0:0"];
 /// Stream writes larger than this are split into messages of this size: every WebRTC stack
@@ -129,6 +131,11 @@ impl PeerOptions {
             // candidate (always, with browsers hiding host addresses behind mDNS); waiting
             // the default second for a better one only delays every such connect.
             .with_prflx_acceptance_min_wait(Some(Duration::ZERO))
+            // A relayed pair was held back 2 s after checking began, in case a direct one
+            // succeeded (libwebrtc takes what works and switches later): every connect through
+            // a relay took 2 s. Relay-only there is nothing to wait for; otherwise a direct
+            // pair that works answers within a round trip, so a short wait still prefers it.
+            .with_relay_acceptance_min_wait(Some(self.relay_acceptance_min_wait()))
             // The controlling side nominates on a received check when it can, otherwise on
             // its next check tick, so the tick bounds the slow connects (measured: 25 ms ticks
             // gave a p90 of ~30 ms). 5 ms is RFC 8445's floor for Ta. Attempts are scaled to
@@ -143,6 +150,43 @@ impl PeerOptions {
                 millis(self.ice_keepalive_interval),
             )
             .build()
+    }
+
+    pub fn is_relay_only(&self) -> bool {
+        self.ice_transport_policy.as_deref() == Some("relay")
+    }
+
+    /// TURN URLs webrtc 0.21 skips without a word: TCP and TLS transports.
+    pub fn unsupported_turn_urls(&self) -> Vec<String> {
+        self.ice_servers
+            .iter()
+            .flat_map(|server| &server.urls)
+            .filter(|url| {
+                url.starts_with("turns:")
+                    || (url.starts_with("turn:") && url.contains("transport=tcp"))
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// How many TURN URLs a relay-only peer allocates on (0 unless the policy is 'relay').
+    pub fn relay_only_turn_servers(&self) -> usize {
+        if !self.is_relay_only() {
+            return 0;
+        }
+        self.ice_servers
+            .iter()
+            .flat_map(|server| &server.urls)
+            // The URLs webrtc allocates on: UDP TURN (it skips TCP and TLS ones).
+            .filter(|url| url.starts_with("turn:") && !url.contains("transport=tcp"))
+            .count()
+    }
+
+    fn relay_acceptance_min_wait(&self) -> Duration {
+        match self.ice_transport_policy.as_deref() {
+            Some("relay") => Duration::ZERO,
+            _ => RELAY_ACCEPTANCE_MIN_WAIT,
+        }
     }
 
     /// The largest message `send()` takes and SCTP negotiates: `maxMessageSize` held

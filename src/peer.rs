@@ -23,8 +23,8 @@ use webrtc::peer_connection::transport::IceTransport;
 use webrtc::peer_connection::{
     register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder,
     PeerConnectionEventHandler, RTCIceCandidate, RTCIceCandidateInit, RTCIceConnectionState,
-    RTCIceGatheringState, RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSessionDescription,
-    RTCSignalingState, Registry, StatsSelector,
+    RTCIceGatheringState, RTCPeerConnectionIceErrorEvent, RTCPeerConnectionIceEvent,
+    RTCPeerConnectionState, RTCSessionDescription, RTCSignalingState, Registry, StatsSelector,
 };
 
 use crate::candidate::CandidateLine;
@@ -58,6 +58,18 @@ struct PeerShared {
     connection: OnceLock<Weak<dyn PeerConnection>>,
     /// The DTLS handshake watch has started (see `watch_dtls_handshake`).
     dtls_watched: AtomicBool,
+    /// TURN servers that refused an allocation, against how many a relay-only peer has.
+    turn_refusals: Mutex<TurnRefusals>,
+}
+
+/// With `iceTransportPolicy: 'relay'`, a peer whose every TURN server refused its allocation
+/// (wrong credentials: 401; quota: 486; no answer) can never connect; webrtc only logged the
+/// refusal and the peer failed 15 s later through ICE. With other policies the refusal is
+/// logged and host and server-reflexive candidates go on.
+#[derive(Default)]
+struct TurnRefusals {
+    relay_only_servers: usize,
+    refused: Vec<String>,
 }
 
 impl PeerShared {
@@ -73,6 +85,7 @@ impl PeerShared {
             next_remote_track: AtomicU32::new(1),
             connection: OnceLock::new(),
             dtls_watched: AtomicBool::new(false),
+            turn_refusals: Mutex::default(),
         })
     }
 
@@ -478,6 +491,21 @@ async fn build_connection(
         .map_err(constructor_error)?;
     let registry = register_default_interceptors(Registry::new(), &mut media_engine)
         .map_err(constructor_error)?;
+    lock(&shared.turn_refusals).relay_only_servers = options.relay_only_turn_servers();
+    let skipped = options.unsupported_turn_urls();
+    for url in &skipped {
+        log::warn!("{url}: TURN over TCP or TLS is not supported; this URL is skipped");
+    }
+    if options.is_relay_only() && options.relay_only_turn_servers() == 0 && !skipped.is_empty() {
+        shared.fail(NativeError::new(
+            "ERR_ICE_CONNECTION_FAILURE",
+            format!(
+                "iceTransportPolicy 'relay' with no usable TURN URL: {} (TURN over TCP or TLS \
+                 is not supported)",
+                skipped.join(", ")
+            ),
+        ));
+    }
     let network = NetworkPlan::new(options).await?;
     shared.runtime.use_shared_sockets(
         network
@@ -805,6 +833,31 @@ impl PeerConnectionEventHandler for Handler {
         );
         if connected && !self.shared.dtls_watched.swap(true, Ordering::AcqRel) {
             spawn(watch_dtls_handshake(self.shared.clone()));
+        }
+    }
+
+    async fn on_ice_candidate_error(&self, event: RTCPeerConnectionIceErrorEvent) {
+        log::warn!(
+            "{} refused the TURN allocation: {}",
+            event.url,
+            event.error_text
+        );
+        let all_refused = {
+            let mut refusals = lock(&self.shared.turn_refusals);
+            if !refusals.refused.contains(&event.url) {
+                refusals.refused.push(event.url.clone());
+            }
+            refusals.relay_only_servers > 0 && refusals.refused.len() >= refusals.relay_only_servers
+        };
+        if all_refused {
+            self.shared.fail(NativeError::new(
+                "ERR_ICE_CONNECTION_FAILURE",
+                format!(
+                    "TURN server {} refused the allocation: {}; with iceTransportPolicy 'relay' \
+                     no candidate is left",
+                    event.url, event.error_text
+                ),
+            ));
         }
     }
 

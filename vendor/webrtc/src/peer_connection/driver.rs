@@ -859,7 +859,19 @@ where
             self.inner.write_pending.store(false, Ordering::Release);
             self.poll_writes().await?;
             self.poll_events().await;
+            let relayed_reads = self.turn_relayer.has_reads();
             self.poll_reads().await?;
+            // simple-peer-native: what arrives through a relay reaches the core only in the
+            // passes above (the TURN client decapsulates it), so what the core answers, the
+            // events it raises, and the packets a new permission releases would wait for the
+            // next wake-up: ~2 s per round trip while connecting through a relay. Another
+            // pass runs now instead.
+            if self.turn_relayer.has_clients() {
+                if relayed_reads {
+                    continue;
+                }
+                self.poll_writes().await?;
+            }
 
             // Wake senders blocked in `DataChannel::writable()`: the poll_* passes above
             // applied any SCTP buffer releases (acked/abandoned bytes) to the per-channel
@@ -1268,6 +1280,9 @@ where
             RTCTurnRelayEventOut::TurnGatheringComplete => {
                 self.turn_gathering_complete = true;
                 self.finish_gathering_if_ready().await;
+            }
+            RTCTurnRelayEventOut::CandidateError(event) => {
+                self.inner.handler.on_ice_candidate_error(event).await;
             }
         }
     }
@@ -1934,6 +1949,14 @@ where
     /// the driver stops, so the server frees them now rather than when their lifetime expires
     /// (webrtc#903). The sockets are about to go, so this is the last chance to send them.
     async fn release_turn_allocations(&mut self) {
+        // simple-peer-native: first send what the core still holds (a close's SCTP ABORT and
+        // DTLS close_notify) through the relay while its allocation exists; released first,
+        // the goodbye was dropped and the remote learnt of the close only from ICE, ~15 s on.
+        if self.turn_relayer.has_clients()
+            && let Err(err) = self.poll_writes().await
+        {
+            error!("Failed to send the last packets through the relay: {}", err);
+        }
         if let Err(err) = self.turn_relayer.close() {
             error!("Failed to close turn_relayer: {}", err);
         }
@@ -1963,7 +1986,15 @@ where
             }
         }
 
-        // 1.b turn_relayer poll_write()
+        // 1.c peer_connection poll_write() - Send all outgoing packets, coalescing
+        // consecutive same-destination datagrams into single UDP GSO syscalls.
+        let writes = Self::drain_core_writes(self.inner.clone()).await;
+        self.flush_writes(writes).await;
+
+        // 1.b turn_relayer poll_write(), after 1.c. simple-peer-native: 1.c hands every
+        // relayed packet to the TURN client, which only queues it (as ChannelData or a Send
+        // indication); drained before 1.c, those packets waited for the driver's next wake-up,
+        // up to a keepalive interval later, and a transfer through a relay crawled.
         while let Some(msg) = self.turn_relayer.poll_write() {
             let four_tuple: FourTuple = FourTuple::from(&msg.transport);
             if let Err(err) = self.handle_write(msg).await {
@@ -1982,11 +2013,6 @@ where
                 }
             }
         }
-
-        // 1.c peer_connection poll_write() - Send all outgoing packets, coalescing
-        // consecutive same-destination datagrams into single UDP GSO syscalls.
-        let writes = Self::drain_core_writes(self.inner.clone()).await;
-        self.flush_writes(writes).await;
 
         Ok(())
     }
@@ -2148,7 +2174,11 @@ where
         if !turn_messages.is_empty() {
             let mut core = self.inner.core.lock().await;
             for message in turn_messages {
-                core.handle_read(message)?;
+                // simple-peer-native: logged, as a direct datagram's error is; `?` here ended
+                // the driver on one bad relayed datagram and dropped the rest of the batch.
+                if let Err(err) = core.handle_read(message) {
+                    error!("handle_read error on relayed data: {}", err);
+                }
             }
         }
 

@@ -5,6 +5,7 @@ use log::{debug, error, trace, warn};
 use rtc::crypto::RTCCryptoProvider;
 use rtc::ice::url::SchemeType;
 use rtc::peer_connection::configuration::{RTCIceServer, RTCIceTransportPolicy};
+use rtc::peer_connection::event::RTCPeerConnectionIceErrorEvent;
 use rtc::peer_connection::state::RTCIceGatheringState;
 use rtc::peer_connection::transport::{
     CandidateConfig, CandidateRelayConfig, RTCIceCandidate, RTCIceCandidateInit,
@@ -36,6 +37,9 @@ pub(crate) enum RTCTurnRelayEventIn {
 pub(crate) enum RTCTurnRelayEventOut {
     LocalIceCandidate(RTCIceCandidateInit),
     TurnGatheringComplete,
+    /// simple-peer-native: a TURN server refused or never answered an allocation, as the
+    /// W3C `icecandidateerror` reports it; the error was only logged.
+    CandidateError(RTCPeerConnectionIceErrorEvent),
 }
 
 #[derive(Debug)]
@@ -238,6 +242,35 @@ impl RTCTurnRelayer {
 
     pub(crate) fn is_turn_message(&self, msg: &TaggedBytesMut) -> bool {
         self.matching_client_key(msg).is_some()
+    }
+
+    /// simple-peer-native: the `icecandidateerror` for a failed allocation: the server's STUN
+    /// error code when it sent one ("... (error 401: Unauthorized)"), else 701 (W3C: no
+    /// answer from the server).
+    fn candidate_error(client: &ManagedTurnClient, text: &str) -> RTCPeerConnectionIceErrorEvent {
+        let error_code = text
+            .split("(error ")
+            .nth(1)
+            .and_then(|rest| rest.get(..3))
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(701);
+        RTCPeerConnectionIceErrorEvent {
+            address: client.local_addr.ip().to_string(),
+            port: client.local_addr.port(),
+            url: client.url.clone(),
+            error_code,
+            error_text: text.to_owned(),
+        }
+    }
+
+    /// simple-peer-native: whether any TURN client exists, so relayed traffic may be queued.
+    pub(crate) fn has_clients(&self) -> bool {
+        !self.clients.is_empty()
+    }
+
+    /// simple-peer-native: whether decapsulated relay data waits for `poll_read`.
+    pub(crate) fn has_reads(&self) -> bool {
+        !self.routs.is_empty()
     }
 
     pub(crate) fn contains_local_addr(&self, local_addr: SocketAddr) -> bool {
@@ -696,6 +729,7 @@ impl Protocol<TaggedBytesMut, TaggedBytesMut, RTCTurnRelayEventIn> for RTCTurnRe
             let mut pending_flush: Vec<(SocketAddr, SocketAddr)> = vec![];
             let mut pending_drop: Vec<(SocketAddr, SocketAddr)> = vec![];
             let mut read_msgs: Vec<TaggedBytesMut> = vec![];
+            let mut candidate_error = None;
 
             if let Some(managed_client) = self.clients.get_mut(&four_tuple) {
                 while let Some(event) = managed_client.client.poll_event() {
@@ -720,6 +754,8 @@ impl Protocol<TaggedBytesMut, TaggedBytesMut, RTCTurnRelayEventIn> for RTCTurnRe
                                 "TURN allocation failed from {} to {}: {}",
                                 four_tuple.local_addr, four_tuple.peer_addr, err
                             );
+                            candidate_error =
+                                Some(Self::candidate_error(managed_client, &err.to_string()));
                             managed_client.gather_finished = true;
                             gathered_complete = true;
                         }
@@ -759,6 +795,10 @@ impl Protocol<TaggedBytesMut, TaggedBytesMut, RTCTurnRelayEventIn> for RTCTurnRe
                                     .remove(&(pending.relay_addr, pending.peer_addr));
                                 pending_drop.push((pending.relay_addr, pending.peer_addr));
                             } else if tid == managed_client.allocate_tid {
+                                candidate_error = Some(Self::candidate_error(
+                                    managed_client,
+                                    "TURN allocation timed out",
+                                ));
                                 managed_client.gather_finished = true;
                                 gathered_complete = true;
                             }
@@ -779,6 +819,10 @@ impl Protocol<TaggedBytesMut, TaggedBytesMut, RTCTurnRelayEventIn> for RTCTurnRe
             }
             for msg in read_msgs {
                 self.routs.push_back(msg);
+            }
+            if let Some(event) = candidate_error {
+                self.events
+                    .push_back(RTCTurnRelayEventOut::CandidateError(event));
             }
             if let Some(candidate_result) = local_candidate {
                 match candidate_result {
