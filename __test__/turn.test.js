@@ -3,7 +3,7 @@
 const test = require('node:test')
 const assert = require('node:assert')
 const crypto = require('crypto')
-const { makePair, relay, waitFor, destroyAll, destroyMade } = require('./helpers')
+const { makePair, relay, connectedPair, waitFor, destroyAll, destroyMade } = require('./helpers')
 const { startTurnServer, turnServerMissing, TURN_ADDRESS } = require('./fixtures/turn-server')
 
 test.afterEach(destroyMade)
@@ -47,15 +47,6 @@ test('relay only on both sides: data flows and both selected pairs are relayed, 
   }
 })
 
-async function relayedPair (turn, optsA, optsB) {
-  const { a, b } = makePair(optsA, optsB)
-  relay(a, b)
-  relay(b, a)
-  const started = Date.now()
-  await Promise.all([waitFor(a, 'connect', 30000), waitFor(b, 'connect', 30000)])
-  return { a, b, connectMs: Date.now() - started }
-}
-
 // webrtc 0.21 sent what the core wrote toward a relay only on the driver's next wake-up, and
 // handed the core what came through it the same way: a connect took ~4 s, a transfer crawled
 // at a few hundred KB/s, and a destroy never got through before the allocation was released
@@ -64,7 +55,9 @@ test('through the relay: connects in well under a second, 8 MiB byte-exact, and 
   const turn = await startTurnServer()
   try {
     const config = { iceServers: [turn.iceServer], iceTransportPolicy: 'relay' }
-    const { a, b, connectMs } = await relayedPair(turn, { config }, { config })
+    const connectStarted = Date.now()
+    const { a, b } = await connectedPair({ config }, { config })
+    const connectMs = Date.now() - connectStarted
     const size = 8 * 1024 * 1024
     const sent = crypto.createHash('sha256')
     const got = crypto.createHash('sha256')
@@ -100,7 +93,7 @@ test('through the relay: connects in well under a second, 8 MiB byte-exact, and 
 test('one side relay-only, the other on its host candidates: connects through the relay', { skip: turnServerMissing, timeout: 60000 }, async () => {
   const turn = await startTurnServer()
   try {
-    const { a, b } = await relayedPair(turn, { config: { iceServers: [turn.iceServer], iceTransportPolicy: 'relay' } }, {})
+    const { a, b } = await connectedPair({ config: { iceServers: [turn.iceServer], iceTransportPolicy: 'relay' } }, {})
     b.send('to the relayed side')
     assert.strictEqual(String(await waitFor(a, 'data')), 'to the relayed side')
     assert.strictEqual((await selectedCandidates(a)).local.candidateType, 'relay')
@@ -116,7 +109,7 @@ test('the relay disappears mid-connection: ERR_ICE_CONNECTION_FAILURE within the
   let stopped = false
   try {
     const config = { iceServers: [turn.iceServer], iceTransportPolicy: 'relay' }
-    const { a, b } = await relayedPair(turn, { config }, { config })
+    const { a, b } = await connectedPair({ config }, { config })
     const errors = [a, b].map(peer => waitFor(peer, 'error', 30000))
     const gone = Date.now()
     await turn.stop()

@@ -57,31 +57,45 @@ async function closeAll (peers) {
 // which answers): `work(local)` runs once both ends are connected; resolves with what the
 // child reported last (its `received` summary, with --expect), work's result and the
 // connect time.
-async function crossStackRun (Peer, extra, flags, work) {
+// A peer of `stack` (wrtc or native) in a child process (__test__/fixtures/stack-peer.js),
+// which answers. `ready` resolves once it has loaded; `connect(local)` relays signals both ways;
+// `onMessage` hears every other line it prints.
+function stackPeerChild (stack, flags, onMessage = () => {}) {
   const { spawn } = require('child_process')
   const path = require('path')
   const readline = require('readline')
-  const child = spawn(process.execPath, [path.join(__dirname, '..', '__test__', 'fixtures', 'stack-peer.js'), 'wrtc', ...flags], { stdio: ['pipe', 'pipe', 'ignore'] })
-  let summary = null
+  const child = spawn(process.execPath, [path.join(__dirname, '..', '__test__', 'fixtures', 'stack-peer.js'), stack, ...flags], { stdio: ['pipe', 'pipe', 'ignore'] })
   let local = null
-  let ready
-  const childReady = new Promise(resolve => { ready = resolve })
-  const remoteDone = new Promise(resolve => {
-    readline.createInterface({ input: child.stdout }).on('line', line => {
-      const message = JSON.parse(line)
-      if (message.ready) ready()
-      if (message.signal) local.signal(message.signal)
-      if (message.received || message.sent) {
-        summary = message
-        resolve()
-      }
-    })
+  let loaded
+  const ready = new Promise(resolve => { loaded = resolve })
+  readline.createInterface({ input: child.stdout }).on('line', line => {
+    const message = JSON.parse(line)
+    if (message.ready) loaded()
+    if (message.signal && local) local.signal(message.signal)
+    onMessage(message)
   })
-  await childReady // its start (loading wrtc) is not part of the connect
+  const connect = peer => {
+    local = peer
+    peer.on('signal', data => child.stdin.write(JSON.stringify({ signal: data }) + '\n'))
+  }
+  return { child, ready, connect }
+}
+
+async function crossStackRun (Peer, extra, flags, work) {
+  let summary = null
+  let remoteFinished
+  const remoteDone = new Promise(resolve => { remoteFinished = resolve })
+  const { child, ready, connect } = stackPeerChild('wrtc', flags, message => {
+    if (message.received || message.sent) {
+      summary = message
+      remoteFinished()
+    }
+  })
+  await ready // its start (loading wrtc) is not part of the connect
   const started = process.hrtime.bigint()
-  local = new Peer(Object.assign({ initiator: true, config: LOCAL }, extra))
+  const local = new Peer(Object.assign({ initiator: true, config: LOCAL }, extra))
   local.on('error', () => {})
-  local.on('signal', data => child.stdin.write(JSON.stringify({ signal: data }) + '\n'))
+  connect(local)
   await new Promise(resolve => local.once('connect', resolve))
   const connectMs = Number(process.hrtime.bigint() - started) / 1e6
   const result = await work(local)
@@ -212,21 +226,10 @@ const cases = {
   // A remote that vanishes (its process killed): when the local peer reports it. The remote
   // is the same stack in a child process (__test__/fixtures/stack-peer.js).
   async detection ({ Peer, extra, name }) {
-    const { spawn } = require('child_process')
-    const path = require('path')
-    const readline = require('readline')
-    const child = spawn(process.execPath, [path.join(__dirname, '..', '__test__', 'fixtures', 'stack-peer.js'), name === 'wrtc' ? 'wrtc' : 'native'], { stdio: ['pipe', 'pipe', 'ignore'] })
-    let local = null
-    let ready
-    const childReady = new Promise(resolve => { ready = resolve })
-    readline.createInterface({ input: child.stdout }).on('line', line => {
-      const message = JSON.parse(line)
-      if (message.ready) ready()
-      if (message.signal && local) local.signal(message.signal)
-    })
-    await childReady
-    local = new Peer(Object.assign({ initiator: true, config: LOCAL }, extra))
-    local.on('signal', data => child.stdin.write(JSON.stringify({ signal: data }) + '\n'))
+    const { child, ready, connect } = stackPeerChild(name === 'wrtc' ? 'wrtc' : 'native', [])
+    await ready
+    const local = new Peer(Object.assign({ initiator: true, config: LOCAL }, extra))
+    connect(local)
     const errors = []
     local.on('error', err => errors.push(err.code))
     await new Promise(resolve => local.once('connect', resolve))

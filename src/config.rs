@@ -156,15 +156,17 @@ impl PeerOptions {
         self.ice_transport_policy.as_deref() == Some("relay")
     }
 
-    /// TURN URLs webrtc 0.21 skips without a word: TCP and TLS transports.
-    pub fn unsupported_turn_urls(&self) -> Vec<String> {
+    fn turn_urls(&self) -> impl Iterator<Item = &String> {
         self.ice_servers
             .iter()
             .flat_map(|server| &server.urls)
-            .filter(|url| {
-                url.starts_with("turns:")
-                    || (url.starts_with("turn:") && url.contains("transport=tcp"))
-            })
+            .filter(|url| url.starts_with("turn:") || url.starts_with("turns:"))
+    }
+
+    /// TURN URLs webrtc 0.21 skips without a word: it allocates over UDP only.
+    pub fn unsupported_turn_urls(&self) -> Vec<String> {
+        self.turn_urls()
+            .filter(|url| !is_udp_turn_url(url))
             .cloned()
             .collect()
     }
@@ -174,18 +176,14 @@ impl PeerOptions {
         if !self.is_relay_only() {
             return 0;
         }
-        self.ice_servers
-            .iter()
-            .flat_map(|server| &server.urls)
-            // The URLs webrtc allocates on: UDP TURN (it skips TCP and TLS ones).
-            .filter(|url| url.starts_with("turn:") && !url.contains("transport=tcp"))
-            .count()
+        self.turn_urls().filter(|url| is_udp_turn_url(url)).count()
     }
 
     fn relay_acceptance_min_wait(&self) -> Duration {
-        match self.ice_transport_policy.as_deref() {
-            Some("relay") => Duration::ZERO,
-            _ => RELAY_ACCEPTANCE_MIN_WAIT,
+        if self.is_relay_only() {
+            Duration::ZERO
+        } else {
+            RELAY_ACCEPTANCE_MIN_WAIT
         }
     }
 
@@ -219,12 +217,22 @@ impl PeerOptions {
             && self.port_range.is_none()
             && !self.include_loopback.unwrap_or(false)
             && self.bind_addresses().iter().all(|text| {
-                text.parse::<SocketAddr>()
-                    .map(|addr| addr.port() == 0 && addr.ip().is_unspecified())
-                    .or_else(|_| text.parse::<IpAddr>().map(|ip| ip.is_unspecified()))
-                    .unwrap_or(false)
+                parse_bind_address(text)
+                    .is_some_and(|addr| addr.port() == 0 && addr.ip().is_unspecified())
             })
     }
+}
+
+/// A bind address as configured: `ip:port`, or an IP alone (port 0).
+pub fn parse_bind_address(text: &str) -> Option<SocketAddr> {
+    text.parse::<SocketAddr>()
+        .or_else(|_| text.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 0)))
+        .ok()
+}
+
+/// The TURN transport webrtc 0.21 allocates on: `turn:` without `?transport=tcp`.
+fn is_udp_turn_url(url: &str) -> bool {
+    url.starts_with("turn:") && !url.contains("transport=tcp")
 }
 
 impl ChannelOptions {

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::candidate::CandidateLine;
-use crate::config::PeerOptions;
+use crate::config::{parse_bind_address, PeerOptions};
 use crate::error::NativeError;
 use crate::mux::MuxSocket;
 
@@ -51,11 +51,12 @@ fn port_range_lock() -> &'static tokio::sync::Mutex<()> {
 impl NetworkPlan {
     pub async fn new(options: &PeerOptions) -> Result<Self, NativeError> {
         let include_loopback = options.include_loopback.unwrap_or(false);
-        let mut bind_addrs = resolve_bind_addrs(&options.bind_addresses(), include_loopback)?;
-        if options.follows_interfaces() {
+        let mut bind_addrs = if options.follows_interfaces() {
             // webrtc expands these at every bind, ICE-restart rebinds included.
-            bind_addrs = unexpanded_wildcards(&options.bind_addresses());
-        }
+            unexpanded_wildcards(&options.bind_addresses())
+        } else {
+            resolve_bind_addrs(&options.bind_addresses(), include_loopback)?
+        };
         let mut rewriter = CandidateRewriter::from_nat_mapping(
             options.nat1to1_ips.as_deref().unwrap_or_default(),
         )?;
@@ -106,14 +107,12 @@ impl NetworkPlan {
 /// The configured wildcards as addresses, for webrtc to expand (see `follows_interfaces`).
 fn unexpanded_wildcards(configured: &[String]) -> Vec<SocketAddr> {
     let mut wildcards: Vec<SocketAddr> = Vec::new();
-    for text in configured {
-        let addr = text
-            .parse::<SocketAddr>()
-            .or_else(|_| text.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 0)));
-        if let Ok(addr) = addr {
-            if !wildcards.contains(&addr) {
-                wildcards.push(addr);
-            }
+    for addr in configured
+        .iter()
+        .filter_map(|text| parse_bind_address(text))
+    {
+        if !wildcards.contains(&addr) {
+            wildcards.push(addr);
         }
     }
     wildcards
@@ -132,10 +131,8 @@ fn resolve_bind_addrs(
         }
     };
     for text in configured {
-        let addr = text
-            .parse::<SocketAddr>()
-            .or_else(|_| text.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 0)))
-            .map_err(|_| constructor_error(format!("invalid bind address: {text:?}")))?;
+        let addr = parse_bind_address(text)
+            .ok_or_else(|| constructor_error(format!("invalid bind address: {text:?}")))?;
         if !addr.ip().is_unspecified() {
             push(addr);
             continue;

@@ -491,12 +491,13 @@ async fn build_connection(
         .map_err(constructor_error)?;
     let registry = register_default_interceptors(Registry::new(), &mut media_engine)
         .map_err(constructor_error)?;
-    lock(&shared.turn_refusals).relay_only_servers = options.relay_only_turn_servers();
+    let relay_only_servers = options.relay_only_turn_servers();
+    lock(&shared.turn_refusals).relay_only_servers = relay_only_servers;
     let skipped = options.unsupported_turn_urls();
     for url in &skipped {
         log::warn!("{url}: TURN over TCP or TLS is not supported; this URL is skipped");
     }
-    if options.is_relay_only() && options.relay_only_turn_servers() == 0 && !skipped.is_empty() {
+    if options.is_relay_only() && relay_only_servers == 0 && !skipped.is_empty() {
         shared.fail(NativeError::new(
             "ERR_ICE_CONNECTION_FAILURE",
             format!(

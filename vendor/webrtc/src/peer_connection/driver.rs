@@ -760,15 +760,10 @@ where
             }))
             .collect();
 
-        // Buffer sizes, one per socket: the socket's GRO coalescing capacity, so a single
-        // `poll_recv` can hold up to `max_gro_segments()` datagrams without truncation.
-        // simple-peer-native: the buffers themselves are lent by `recv_buffers` per read.
-        let mut udp_socket_buffer_lens: Vec<usize> = udp_socket_list
-            .iter()
-            .map(|(_, socket)| gro_recv_buf_len(socket.max_gro_segments()))
-            .collect();
-
-        // Helper function to create a recv future for a specific socket. Polls
+        // Helper function to create a recv future for a specific socket. Its buffer is sized
+        // for the socket's GRO coalescing capacity, so a single `poll_recv` can hold up to
+        // `max_gro_segments()` datagrams without truncation; simple-peer-native: the buffer
+        // is lent by `recv_buffers` per read, not owned by the socket. Polls
         // `poll_recv` directly rather than boxing a future per receive; one message may
         // hold several GRO-coalesced datagrams, and `stride` carries the per-datagram
         // size for de-segmentation by the caller.
@@ -779,8 +774,8 @@ where
         // syscall; the buffer bookkeeping is the only reason it is staged separately.
         let create_udp_recv_future = |idx: usize,
                                       local_addr: SocketAddr,
-                                      socket: Arc<dyn AsyncUdpSocket>,
-                                      buf_len: usize| async move {
+                                      socket: Arc<dyn AsyncUdpSocket>| async move {
+            let buf_len = gro_recv_buf_len(socket.max_gro_segments());
             let mut meta = [RecvMeta::default(); 1];
             // simple-peer-native: a buffer is held only from a ready read until the caller
             // gives it back; a pending read returns it at once (the socket keeps no pointer).
@@ -822,7 +817,7 @@ where
             .iter()
             .enumerate()
             .map(|(idx, (local_addr, socket))| {
-                create_udp_recv_future(idx, *local_addr, socket.clone(), udp_socket_buffer_lens[idx]).boxed()
+                create_udp_recv_future(idx, *local_addr, socket.clone()).boxed()
             })
             .collect();
         let mut active_socket_count = udp_socket_list.len();
@@ -1004,7 +999,6 @@ where
                             // the connection down with it.
                             udp_recv_futures.clear();
                             udp_socket_list.clear();
-                            udp_socket_buffer_lens.clear();
 
                             match self.bind_transports().await {
                                 Ok(()) => {
@@ -1029,15 +1023,11 @@ where
                                                 .map(|local_addr| (local_addr, socket.clone()))
                                         }))
                                         .collect();
-                                    udp_socket_buffer_lens = udp_socket_list
-                                        .iter()
-                                        .map(|(_, socket)| gro_recv_buf_len(socket.max_gro_segments()))
-                                        .collect();
                                     udp_recv_futures = udp_socket_list
                                         .iter()
                                         .enumerate()
                                         .map(|(idx, (local_addr, socket))| {
-                                            create_udp_recv_future(idx, *local_addr, socket.clone(), udp_socket_buffer_lens[idx]).boxed()
+                                            create_udp_recv_future(idx, *local_addr, socket.clone()).boxed()
                                         })
                                         .collect();
                                     active_socket_count = udp_socket_list.len();
@@ -1107,10 +1097,9 @@ where
 
                                 // simple-peer-native: the buffer goes back to the pool after
                                 // the burst, and the next receive borrows one when data is ready.
-                                let buf_len = buf.len();
                                 recv_buffers::give(buf);
                                 udp_recv_futures.push(
-                                    create_udp_recv_future(idx, socket_local_addr, socket, buf_len).boxed()
+                                    create_udp_recv_future(idx, socket_local_addr, socket).boxed()
                                 );
                             }
                             Some(SocketRecvResult::Error { err, local_addr, idx, buf }) => {
@@ -1118,10 +1107,9 @@ where
                                     trace!("Transient socket recv error on {}: {}", local_addr, err);
 
                                     let (socket_local_addr, socket) = &udp_socket_list[idx];
-                                    let buf_len = buf.len();
                                     recv_buffers::give(buf);
                                     udp_recv_futures.push(
-                                        create_udp_recv_future(idx, *socket_local_addr, socket.clone(), buf_len).boxed()
+                                        create_udp_recv_future(idx, *socket_local_addr, socket.clone()).boxed()
                                     );
                                     continue;
                                 }
