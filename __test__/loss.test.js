@@ -8,7 +8,8 @@ const assert = require('node:assert')
 const crypto = require('crypto')
 const path = require('path')
 const readline = require('readline')
-const { execFileSync, spawn } = require('child_process')
+const { spawn } = require('child_process')
+const { iptablesMissing, addRule } = require('./fixtures/iptables')
 const { Peer, LOCAL, track, makePair, relay, waitFor, destroyAll, destroyMade, randomChunks } = require('./helpers')
 
 test.afterEach(destroyMade)
@@ -17,25 +18,9 @@ const MIB = 1024 * 1024
 const TOTAL = 8 * MIB
 const MAX_PAUSE_MS = 500
 
-function iptablesWorks () {
-  try {
-    execFileSync('iptables', ['-L', 'INPUT', '-n'], { stdio: 'ignore' })
-    return false
-  } catch {
-    return 'iptables is missing or not permitted here (.ci/run installs it)'
-  }
-}
-const iptablesMissing = iptablesWorks()
-
 // Drops every 50th UDP datagram to `port` until the returned function is called.
 function dropEvery50th (port) {
-  const rule = ['INPUT', '-p', 'udp', '--dport', String(port), '-m', 'statistic', '--mode', 'nth', '--every', '50', '--packet', '0', '-j', 'DROP']
-  execFileSync('iptables', ['-A', ...rule])
-  let removed = false
-  return () => {
-    if (!removed) execFileSync('iptables', ['-D', ...rule])
-    removed = true
-  }
+  return addRule('INPUT', ['-p', 'udp', '--dport', String(port), '-m', 'statistic', '--mode', 'nth', '--every', '50', '--packet', '0', '-j', 'DROP'])
 }
 
 function longestPause (timeline) {
@@ -140,15 +125,12 @@ test('a 3 s outage in the middle of a transfer loses nothing and fails nothing',
     received += data.length
     if (received === TOTAL) resolve()
   }))
-  const rule = ['INPUT', '-p', 'udp', '-m', 'multiport', '--dports', `${a.localPort},${b.localPort}`, '-j', 'DROP']
-  let blocked = false
+  let unblock = null
   const outage = new Promise(resolve => {
     b.once('data', () => {
-      execFileSync('iptables', ['-A', ...rule])
-      blocked = true
+      unblock = addRule('INPUT', ['-p', 'udp', '-m', 'multiport', '--dports', `${a.localPort},${b.localPort}`, '-j', 'DROP'])
       setTimeout(() => {
-        execFileSync('iptables', ['-D', ...rule])
-        blocked = false
+        unblock()
         resolve()
       }, 3000)
     })
@@ -162,7 +144,7 @@ test('a 3 s outage in the middle of a transfer loses nothing and fails nothing',
     assert.ok(!states.includes('failed'), states.join(' '))
     assert.ok(a.connected && b.connected)
   } finally {
-    if (blocked) execFileSync('iptables', ['-D', ...rule])
+    if (unblock) unblock()
     await destroyAll(a, b)
   }
 })

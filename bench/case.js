@@ -108,8 +108,8 @@ async function crossStackRun (Peer, extra, flags, work) {
 
 // Through Debian's coturn, started here inside the bench's namespace (never a public server):
 // relay-only on both sides, the same stack both ends.
-async function relayRun (Peer, extra, turn) {
-  const config = { iceServers: [turn.iceServer], iceTransportPolicy: 'relay' }
+async function relayRun (Peer, extra, iceServer) {
+  const config = { iceServers: [iceServer], iceTransportPolicy: 'relay' }
   const started = process.hrtime.bigint()
   const { a, b, connected } = pair(Peer, extra, { config })
   await connected
@@ -192,19 +192,20 @@ const cases = {
   },
 
   // Through a local TURN relay: connect time (median of 5), 8 MiB one way, and how long the
-  // remote takes to see 'close' after destroy().
-  async relay ({ Peer, extra }) {
+  // remote takes to see 'close' after destroy(). Over UDP, or over TCP to the server.
+  async relay ({ Peer, extra }, overTcp = false) {
     const { startTurnServer, turnServerMissing } = require('../__test__/fixtures/turn-server')
     if (turnServerMissing) throw new Error(turnServerMissing)
     const turn = await startTurnServer()
+    const iceServer = overTcp ? turn.tcpIceServer : turn.iceServer
     try {
       const connects = []
       for (let i = 0; i < 5; i++) {
-        const { a, b, connectMs } = await relayRun(Peer, extra, turn)
+        const { a, b, connectMs } = await relayRun(Peer, extra, iceServer)
         connects.push(connectMs)
         await closeAll([a, b])
       }
-      const { a, b } = await relayRun(Peer, extra, turn)
+      const { a, b } = await relayRun(Peer, extra, iceServer)
       const size = 8 * MIB
       let received = 0
       const done = new Promise(resolve => b.on('data', chunk => { received += chunk.length; if (received >= size) resolve() }))
@@ -222,6 +223,7 @@ const cases = {
       await turn.stop()
     }
   },
+  relay_tcp (stack) { return cases.relay(stack, true) },
 
   // A remote that vanishes (its process killed): when the local peer reports it. The remote
   // is the same stack in a child process (__test__/fixtures/stack-peer.js).

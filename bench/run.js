@@ -154,7 +154,7 @@ function main () {
   const reliability = {}
   for (const stack of ['native', 'wrtc']) {
     reliability[stack] = {}
-    for (const name of ['relay', 'detection']) {
+    for (const name of ['relay', 'relay_tcp', 'detection']) {
       process.stderr.write(`${stack} ${name} … `)
       reliability[stack][name] = results[stack][name] = runCase(stack, name)
       process.stderr.write((reliability[stack][name].error || 'ok') + '\n')
@@ -162,9 +162,9 @@ function main () {
   }
   const label = { native: 'simple-peer-native', wrtc: 'simple-peer + wrtc' }
   console.log('\nThrough a TURN relay (Debian\'s coturn in the namespace), relay-only on both sides, each stack against itself:')
-  for (const stack of ['native', 'wrtc']) {
-    const r = reliability[stack].relay
-    console.log(`  ${label[stack]}: ` + (r.error
+  for (const [name, stack] of [['relay', 'native'], ['relay', 'wrtc'], ['relay_tcp', 'native'], ['relay_tcp', 'wrtc']]) {
+    const r = reliability[stack][name]
+    console.log(`  ${label[stack]}, ${name === 'relay' ? 'UDP' : 'TCP'} to the server: ` + (r.error
       ? `no result: ${r.error}`
       : `connect ${format(r.connect_median_ms)} ms (median of 5), 8 MiB at ${format(r.mb_per_s)} MB/s, the remote sees 'close' ${r.remote_close_ms === null ? 'never (40 s)' : format(r.remote_close_ms) + ' ms'} after destroy()`))
   }

@@ -163,10 +163,10 @@ impl PeerOptions {
             .filter(|url| url.starts_with("turn:") || url.starts_with("turns:"))
     }
 
-    /// TURN URLs webrtc 0.21 skips without a word: it allocates over UDP only.
+    /// TURN URLs webrtc skips without a word: `turns:` (TURN over TLS) has no client here.
     pub fn unsupported_turn_urls(&self) -> Vec<String> {
         self.turn_urls()
-            .filter(|url| !is_udp_turn_url(url))
+            .filter(|url| !is_supported_turn_url(url))
             .cloned()
             .collect()
     }
@@ -176,7 +176,9 @@ impl PeerOptions {
         if !self.is_relay_only() {
             return 0;
         }
-        self.turn_urls().filter(|url| is_udp_turn_url(url)).count()
+        self.turn_urls()
+            .filter(|url| is_supported_turn_url(url))
+            .count()
     }
 
     fn relay_acceptance_min_wait(&self) -> Duration {
@@ -230,9 +232,10 @@ pub fn parse_bind_address(text: &str) -> Option<SocketAddr> {
         .ok()
 }
 
-/// The TURN transport webrtc 0.21 allocates on: `turn:` without `?transport=tcp`.
-fn is_udp_turn_url(url: &str) -> bool {
-    url.starts_with("turn:") && !url.contains("transport=tcp")
+/// The TURN URLs a relay is allocated on: `turn:` over UDP, or over TCP with `?transport=tcp`
+/// (webrtc 0.21 allocated over UDP only; vendor/PATCHES.md).
+fn is_supported_turn_url(url: &str) -> bool {
+    url.starts_with("turn:")
 }
 
 impl ChannelOptions {

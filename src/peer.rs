@@ -495,13 +495,13 @@ async fn build_connection(
     lock(&shared.turn_refusals).relay_only_servers = relay_only_servers;
     let skipped = options.unsupported_turn_urls();
     for url in &skipped {
-        log::warn!("{url}: TURN over TCP or TLS is not supported; this URL is skipped");
+        log::warn!("{url}: TURN over TLS (turns:) is not supported; this URL is skipped");
     }
     if options.is_relay_only() && relay_only_servers == 0 && !skipped.is_empty() {
         shared.fail(NativeError::new(
             "ERR_ICE_CONNECTION_FAILURE",
             format!(
-                "iceTransportPolicy 'relay' with no usable TURN URL: {} (TURN over TCP or TLS \
+                "iceTransportPolicy 'relay' with no usable TURN URL: {} (TURN over TLS, turns:, \
                  is not supported)",
                 skipped.join(", ")
             ),

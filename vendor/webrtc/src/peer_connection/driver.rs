@@ -5,7 +5,9 @@
 use super::transport::stun_gatherer::{
     RTCStunGatherEventIn, RTCStunGatherEventOut, RTCStunGatherer,
 };
-use super::transport::turn_relayer::{RTCTurnRelayEventIn, RTCTurnRelayEventOut, RTCTurnRelayer};
+use super::transport::turn_relayer::{
+    RTCTurnRelayEventIn, RTCTurnRelayEventOut, RTCTurnRelayer, TcpTurnServer,
+};
 use crate::data_channel::{DataChannelEvent, DataChannelImpl, RTCDataChannelId};
 use crate::media_stream::track_local::TrackLocalEvent;
 use crate::media_stream::track_remote::static_rtp::TrackRemoteStaticRTP;
@@ -24,6 +26,7 @@ use crate::runtime::{
 };
 use bytes::BytesMut;
 use futures::FutureExt; // For .fuse() in futures::select!
+use futures::future::BoxFuture;
 use futures::future::OptionFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 use log::{debug, error, trace, warn};
@@ -139,6 +142,13 @@ const DEFAULT_TIMEOUT_DURATION: Duration = Duration::from_secs(86400); // 1 day 
 /// newest packet's arrival — spins exactly as hard while never repeating a value. Rate-limiting
 /// by elapsed time catches every shape.
 const MIN_IMMEDIATE_TIMEOUT_INTERVAL: Duration = Duration::from_millis(1);
+
+/// simple-peer-native: how long a TCP connection to a TURN server may take before the server
+/// counts as unreachable (`icecandidateerror` 701), well inside ICE's 15 s failure timing.
+const TURN_TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// simple-peer-native: a TCP connection attempt to a TURN server, and its outcome.
+type TurnTcpConnect = BoxFuture<'static, (TcpTurnServer, std::io::Result<Arc<dyn AsyncTcpStream>>)>;
 
 thread_local! {
     /// The connection whose driver task this thread is polling at this moment, or `0`.
@@ -504,6 +514,9 @@ pub(crate) struct PeerConnectionDriver<A = SocketAddr> {
     stun_gatherer: RTCStunGatherer,
     turn_relayer: RTCTurnRelayer,
     tcp_transport: RTCTcpTransport,
+    /// simple-peer-native: connections to `turn:…?transport=tcp` servers under way, polled by
+    /// the event loop so that neither a slow server nor a closing peer waits on them.
+    turn_tcp_connects: FuturesUnordered<TurnTcpConnect>,
     mdns_socket: Option<Arc<dyn AsyncUdpSocket>>,
     udp_sockets: HashMap<SocketAddr, Arc<dyn AsyncUdpSocket>>,
     /// Reused scratch buffer for concatenating a run of same-destination datagrams
@@ -589,6 +602,7 @@ where
             udp_sockets: HashMap::new(),
             gso_scratch: Vec::new(),
             tcp_transport: RTCTcpTransport::new(HashMap::new()),
+            turn_tcp_connects: FuturesUnordered::new(),
             ice_gathering_active: false,
             stun_gathering_complete: false,
             turn_gathering_complete: false,
@@ -644,6 +658,7 @@ where
         self.udp_sockets.clear();
         self.mdns_socket = None;
         self.tcp_transport = RTCTcpTransport::new(HashMap::new());
+        self.turn_tcp_connects.clear();
 
         if self.mdns_mode != MulticastDnsMode::Disabled {
             self.mdns_socket = Some(runtime.wrap_udp_socket(MulticastSocket::new().into_std()?)?);
@@ -970,6 +985,14 @@ where
             .into();
             futures::pin_mut!(tcp_read_future);
 
+            let turn_tcp_connect_future: OptionFuture<_> = if !self.turn_tcp_connects.is_empty() {
+                Some(self.turn_tcp_connects.next())
+            } else {
+                None
+            }
+            .into();
+            futures::pin_mut!(turn_tcp_connect_future);
+
             // Runtime-agnostic select!
             futures::select! {
                 // A blocked consumer freed a slot: hand over what was retained, now.
@@ -1135,6 +1158,13 @@ where
                 tcp_accept_result = tcp_accept_future => {
                     if let Some(Some((local_addr, res))) = tcp_accept_result {
                         self.tcp_transport.on_accept(local_addr, res);
+                    }
+                }
+
+                // simple-peer-native: a TCP connection to a TURN server is up, or failed.
+                turn_tcp_connected = turn_tcp_connect_future => {
+                    if let Some(Some((server, result))) = turn_tcp_connected {
+                        self.on_turn_tcp_connect(server, result);
                     }
                 }
 
@@ -1763,6 +1793,7 @@ where
                 {
                     error!("Failed to gather relay candidates: {}", err);
                 }
+                self.connect_turn_tcp_servers();
             }
             PeerConnectionDriverEvent::RemoteIceTcpPassiveCandidate(candidate) => {
                 RTCTcpTransport::connect(
@@ -1782,6 +1813,49 @@ where
         }
 
         false
+    }
+
+    /// simple-peer-native: starts a TCP connection to each `turn:…?transport=tcp` server the
+    /// relayer asks for (webrtc 0.21 skipped those URLs).
+    fn connect_turn_tcp_servers(&mut self) {
+        for server in self.turn_relayer.take_tcp_servers_to_connect() {
+            let runtime = Arc::clone(&self.inner.runtime);
+            self.turn_tcp_connects.push(
+                async move {
+                    let connect = runtime.connect_tcp(server.server_addr).fuse();
+                    let timeout = runtime.sleep(TURN_TCP_CONNECT_TIMEOUT).fuse();
+                    futures::pin_mut!(connect, timeout);
+                    let result = futures::select! {
+                        result = connect => result,
+                        _ = timeout => Err(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            format!("no connection after {:?}", TURN_TCP_CONNECT_TIMEOUT),
+                        )),
+                    };
+                    (server, result)
+                }
+                .boxed(),
+            );
+        }
+    }
+
+    /// simple-peer-native: a connected stream carries the server's allocation from here on.
+    fn on_turn_tcp_connect(
+        &mut self,
+        server: TcpTurnServer,
+        result: std::io::Result<Arc<dyn AsyncTcpStream>>,
+    ) {
+        let connected = result.and_then(|stream| Ok((stream.local_addr()?, stream)));
+        match connected {
+            Ok((local_addr, stream)) => {
+                if let Some(four_tuple) = self.turn_relayer.on_tcp_connected(&server, local_addr) {
+                    self.tcp_transport.register_turn_stream(four_tuple, stream);
+                }
+            }
+            Err(err) => self
+                .turn_relayer
+                .on_tcp_connect_failed(&server, &err.to_string()),
+        }
     }
 
     async fn populate_track_remote_codings(

@@ -13,6 +13,7 @@ use rtc::peer_connection::transport::{
 use rtc::shared::FourTuple;
 use rtc::shared::error::Result;
 use rtc::shared::tcp_framing::{TcpFrameDecoder, frame_packet};
+use rtc::shared::turn_framing::TurnStreamDecoder;
 use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
 use std::collections::HashMap;
 use std::future::Future;
@@ -33,6 +34,9 @@ pub(crate) struct RTCTcpTransport {
     listeners: HashMap<SocketAddr, Arc<dyn AsyncTcpListener>>,
     streams: HashMap<FourTuple, Arc<dyn AsyncTcpStream>>,
     decoders: HashMap<FourTuple, TcpFrameDecoder>,
+    /// simple-peer-native: streams to TURN servers. TURN messages delimit themselves (RFC 8656
+    /// §12.5), so these carry no RFC 4571 length prefix.
+    turn_decoders: HashMap<FourTuple, TurnStreamDecoder>,
     pub(crate) accept_futures: FuturesUnordered<BoxFuture<'static, TcpAcceptResult>>,
     pub(crate) read_futures: FuturesUnordered<BoxFuture<'static, TcpReadResult>>,
 }
@@ -58,6 +62,7 @@ impl RTCTcpTransport {
             listeners: tcp_listeners,
             streams: HashMap::new(),
             decoders: HashMap::new(),
+            turn_decoders: HashMap::new(),
             accept_futures,
             read_futures: FuturesUnordered::new(),
         }
@@ -91,6 +96,7 @@ impl RTCTcpTransport {
     fn remove_stream(&mut self, four_tuple: &FourTuple) {
         self.streams.remove(four_tuple);
         self.decoders.remove(four_tuple);
+        self.turn_decoders.remove(four_tuple);
     }
 
     pub(crate) fn write<'a>(
@@ -103,8 +109,15 @@ impl RTCTcpTransport {
             return Box::pin(async { Ok(0) });
         };
 
-        let framed = frame_packet(&msg.message);
         let len = msg.message.len();
+        if self.turn_decoders.contains_key(&four_tuple) {
+            // simple-peer-native: as the TURN client encoded it (ChannelData already padded).
+            return Box::pin(async move {
+                stream.write_all(&msg.message).await?;
+                Ok(len)
+            });
+        }
+        let framed = frame_packet(&msg.message);
         Box::pin(async move {
             stream.write_all(&framed).await?;
             Ok(len)
@@ -152,6 +165,18 @@ impl RTCTcpTransport {
         self.arm_read(four_tuple, stream);
     }
 
+    /// simple-peer-native: a stream to a TURN server, read as TURN messages.
+    pub(crate) fn register_turn_stream(
+        &mut self,
+        four_tuple: FourTuple,
+        stream: Arc<dyn AsyncTcpStream>,
+    ) {
+        self.streams.insert(four_tuple, stream.clone());
+        self.turn_decoders
+            .insert(four_tuple, TurnStreamDecoder::new());
+        self.arm_read(four_tuple, stream);
+    }
+
     pub(crate) fn on_accept(
         &mut self,
         local_addr: SocketAddr,
@@ -192,19 +217,27 @@ impl RTCTcpTransport {
                     trace!("TCP connection EOF for {:?}", four_tuple);
                     self.remove_stream(&four_tuple);
                 } else {
+                    if let Some(decoder) = self.turn_decoders.get_mut(&four_tuple) {
+                        decoder.extend_from_slice(&buf[..n]);
+                        loop {
+                            match decoder.next_message() {
+                                Ok(Some(message)) => {
+                                    out.push(tcp_packet(now, four_tuple, &message))
+                                }
+                                Ok(None) => break,
+                                Err(err) => {
+                                    // A stream has no resynchronisation point.
+                                    error!("TURN stream {:?} ends: {}", four_tuple, err);
+                                    self.remove_stream(&four_tuple);
+                                    return out;
+                                }
+                            }
+                        }
+                    }
                     if let Some(decoder) = self.decoders.get_mut(&four_tuple) {
                         decoder.extend_from_slice(&buf[..n]);
                         while let Some(packet) = decoder.next_packet() {
-                            out.push(TaggedBytesMut {
-                                now,
-                                transport: TransportContext {
-                                    local_addr: four_tuple.local_addr,
-                                    peer_addr: four_tuple.peer_addr,
-                                    ecn: None,
-                                    transport_protocol: TransportProtocol::TCP,
-                                },
-                                message: BytesMut::from(&packet[..]),
-                            });
+                            out.push(tcp_packet(now, four_tuple, &packet));
                         }
                     }
                     if let Some(stream) = self.streams.get(&four_tuple).cloned() {
@@ -309,5 +342,18 @@ impl RTCTcpTransport {
                 }
             }));
         }
+    }
+}
+
+fn tcp_packet(now: Instant, four_tuple: FourTuple, message: &[u8]) -> TaggedBytesMut {
+    TaggedBytesMut {
+        now,
+        transport: TransportContext {
+            local_addr: four_tuple.local_addr,
+            peer_addr: four_tuple.peer_addr,
+            ecn: None,
+            transport_protocol: TransportProtocol::TCP,
+        },
+        message: BytesMut::from(message),
     }
 }

@@ -3,7 +3,7 @@
 use crate::runtime::Runtime;
 use log::{debug, error, trace, warn};
 use rtc::crypto::RTCCryptoProvider;
-use rtc::ice::url::SchemeType;
+use rtc::ice::url::{ProtoType, SchemeType};
 use rtc::peer_connection::configuration::{RTCIceServer, RTCIceTransportPolicy};
 use rtc::peer_connection::event::RTCPeerConnectionIceErrorEvent;
 use rtc::peer_connection::state::RTCIceGatheringState;
@@ -27,6 +27,23 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const MAX_PENDING_PACKETS_PER_PEER: usize = 64;
+
+/// simple-peer-native: the local preference of a relay candidate reached over TCP, below the
+/// 65535 of one reached over UDP, so that a UDP relay wins when both are gathered (libwebrtc ranks
+/// relay-over-UDP above relay-over-TCP the same way).
+const TCP_RELAY_LOCAL_PREFERENCE: u32 = 32767;
+
+/// simple-peer-native: a `turn:` server reached over TCP (`?transport=tcp`, RFC 8656 §3.1). The
+/// relay is still UDP on the server's side; only the client-to-server leg is a stream, which the
+/// driver connects (without blocking its loop) and hands back through
+/// [`RTCTurnRelayer::on_tcp_connected`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TcpTurnServer {
+    pub(crate) url: String,
+    pub(crate) server_addr: SocketAddr,
+    username: String,
+    password: String,
+}
 
 #[derive(Debug)]
 pub(crate) enum RTCTurnRelayEventIn {
@@ -55,6 +72,8 @@ struct ManagedTurnClient {
     local_addr: SocketAddr,
     relay_addr: Option<SocketAddr>,
     gather_finished: bool,
+    /// simple-peer-native: reached over a TCP stream rather than the shared UDP socket.
+    over_tcp: bool,
 }
 
 pub(crate) struct RTCTurnRelayer {
@@ -80,6 +99,10 @@ pub(crate) struct RTCTurnRelayer {
     wouts: VecDeque<TaggedBytesMut>,
     routs: VecDeque<TaggedBytesMut>,
     events: VecDeque<RTCTurnRelayEventOut>,
+    /// simple-peer-native: TCP servers the driver has yet to start connecting to.
+    tcp_servers_to_connect: Vec<TcpTurnServer>,
+    /// simple-peer-native: TCP servers whose connection is under way; gathering waits for them.
+    tcp_servers_connecting: Vec<TcpTurnServer>,
 }
 
 impl RTCTurnRelayer {
@@ -108,6 +131,8 @@ impl RTCTurnRelayer {
             wouts: VecDeque::new(),
             routs: VecDeque::new(),
             events: VecDeque::new(),
+            tcp_servers_to_connect: Vec::new(),
+            tcp_servers_connecting: Vec::new(),
         }
     }
 
@@ -149,6 +174,8 @@ impl RTCTurnRelayer {
         self.wouts.clear();
         self.routs.clear();
         self.events.clear();
+        self.tcp_servers_to_connect.clear();
+        self.tcp_servers_connecting.clear();
         self.ice_servers = ice_servers;
         self.ice_gather_policy = ice_gather_policy;
         self.state = RTCIceGatheringState::New;
@@ -307,7 +334,8 @@ impl RTCTurnRelayer {
                     continue;
                 }
 
-                if url.proto.to_string() != "udp" {
+                let over_tcp = url.proto == ProtoType::Tcp;
+                if url.proto != ProtoType::Udp && !over_tcp {
                     warn!("Skipping unsupported non-UDP TURN url {}", url);
                     continue;
                 }
@@ -323,6 +351,35 @@ impl RTCTurnRelayer {
                         continue;
                     }
                 };
+
+                if over_tcp {
+                    // simple-peer-native: one stream per server, from whichever local address
+                    // the OS routes it through; the driver connects it.
+                    let Some(server_addr) = resolved_addrs
+                        .iter()
+                        .copied()
+                        .find(SocketAddr::is_ipv4)
+                        .or_else(|| resolved_addrs.first().copied())
+                    else {
+                        continue;
+                    };
+                    let server = TcpTurnServer {
+                        url: url.to_string(),
+                        server_addr,
+                        username: url.username.clone(),
+                        password: url.password.clone(),
+                    };
+                    let known = self.tcp_servers_connecting.contains(&server)
+                        || self
+                            .clients
+                            .values()
+                            .any(|managed| managed.over_tcp && managed.url == server.url);
+                    if !known {
+                        self.tcp_servers_to_connect.push(server.clone());
+                        self.tcp_servers_connecting.push(server);
+                    }
+                    continue;
+                }
 
                 for local_addr in &self.local_addrs {
                     let Some(peer_addr) = resolved_addrs
@@ -372,13 +429,14 @@ impl RTCTurnRelayer {
                             local_addr: *local_addr,
                             relay_addr: None,
                             gather_finished: false,
+                            over_tcp: false,
                         },
                     );
                 }
             }
         }
 
-        if self.clients.is_empty() {
+        if self.clients.is_empty() && self.tcp_servers_connecting.is_empty() {
             self.state = RTCIceGatheringState::Complete;
             self.events
                 .push_back(RTCTurnRelayEventOut::TurnGatheringComplete);
@@ -396,6 +454,7 @@ impl RTCTurnRelayer {
                             relay_addr,
                             managed_client.local_addr,
                             &managed_client.url,
+                            managed_client.over_tcp,
                         )?,
                     ));
             }
@@ -408,13 +467,21 @@ impl RTCTurnRelayer {
         relay_addr: SocketAddr,
         local_addr: SocketAddr,
         url: &str,
+        over_tcp: bool,
     ) -> Result<RTCIceCandidateInit> {
+        let component = 1;
         let candidate = CandidateRelayConfig {
             base_config: CandidateConfig {
                 network: "udp".to_owned(),
                 address: relay_addr.ip().to_string(),
                 port: relay_addr.port(),
-                component: 1,
+                component,
+                // simple-peer-native: type preference 0 (relay), a lower local preference.
+                priority: if over_tcp {
+                    (1 << 8) * TCP_RELAY_LOCAL_PREFERENCE + (256 - u32::from(component))
+                } else {
+                    0
+                },
                 ..Default::default()
             },
             rel_addr: local_addr.ip().to_string(),
@@ -428,8 +495,111 @@ impl RTCTurnRelayer {
         Ok(candidate_init)
     }
 
+    /// simple-peer-native: the TCP servers to connect to, each handed out once.
+    pub(crate) fn take_tcp_servers_to_connect(&mut self) -> Vec<TcpTurnServer> {
+        std::mem::take(&mut self.tcp_servers_to_connect)
+    }
+
+    /// simple-peer-native: `server`'s stream is connected from `local_addr`; its allocation
+    /// starts. `None` when the server is no longer wanted (the configuration changed meanwhile),
+    /// and the caller drops the stream.
+    pub(crate) fn on_tcp_connected(
+        &mut self,
+        server: &TcpTurnServer,
+        local_addr: SocketAddr,
+    ) -> Option<FourTuple> {
+        let position = self
+            .tcp_servers_connecting
+            .iter()
+            .position(|pending| pending == server)?;
+        self.tcp_servers_connecting.swap_remove(position);
+        let four_tuple = FourTuple {
+            local_addr,
+            peer_addr: server.server_addr,
+        };
+        let started = TurnClient::new(
+            TurnClientConfig {
+                stun_serv_addr: server.server_addr.to_string(),
+                turn_serv_addr: server.server_addr.to_string(),
+                local_addr,
+                transport_protocol: TransportProtocol::TCP,
+                username: server.username.clone(),
+                password: server.password.clone(),
+                realm: String::new(),
+                software: String::new(),
+                rto_in_ms: 0,
+                allocation_refresh_interval_cap: self.allocation_refresh_interval_cap,
+            },
+            Arc::clone(&self.crypto_provider),
+        )
+        .and_then(|mut client| {
+            let allocate_tid = client.allocate(self.runtime.now())?;
+            Ok((client, allocate_tid))
+        });
+        match started {
+            Ok((client, allocate_tid)) => {
+                debug!(
+                    "TURN allocation started over TCP from {} to {} via {}",
+                    local_addr, server.server_addr, server.url
+                );
+                self.clients.insert(
+                    four_tuple,
+                    ManagedTurnClient {
+                        client,
+                        url: server.url.clone(),
+                        allocate_tid,
+                        local_addr,
+                        relay_addr: None,
+                        gather_finished: false,
+                        over_tcp: true,
+                    },
+                );
+                Some(four_tuple)
+            }
+            Err(err) => {
+                self.report_tcp_failure(server, &err.to_string());
+                None
+            }
+        }
+    }
+
+    /// simple-peer-native: `server` could not be reached over TCP; reported as the W3C
+    /// `icecandidateerror` with 701 (no answer from the server).
+    pub(crate) fn on_tcp_connect_failed(&mut self, server: &TcpTurnServer, reason: &str) {
+        let Some(position) = self
+            .tcp_servers_connecting
+            .iter()
+            .position(|pending| pending == server)
+        else {
+            return;
+        };
+        self.tcp_servers_connecting.swap_remove(position);
+        self.report_tcp_failure(server, reason);
+    }
+
+    fn report_tcp_failure(&mut self, server: &TcpTurnServer, reason: &str) {
+        error!(
+            "TURN over TCP to {} via {} failed: {}",
+            server.server_addr, server.url, reason
+        );
+        self.events.push_back(RTCTurnRelayEventOut::CandidateError(
+            RTCPeerConnectionIceErrorEvent {
+                address: String::new(),
+                port: 0,
+                url: server.url.clone(),
+                error_code: 701,
+                error_text: format!(
+                    "TCP connection to {} failed: {}",
+                    server.server_addr, reason
+                ),
+            },
+        ));
+        self.maybe_emit_gathering_complete();
+    }
+
     fn maybe_emit_gathering_complete(&mut self) {
         if self.state == RTCIceGatheringState::Gathering
+            && self.tcp_servers_connecting.is_empty()
             && self.clients.values().all(|client| client.gather_finished)
         {
             self.state = RTCIceGatheringState::Complete;
@@ -744,6 +914,7 @@ impl Protocol<TaggedBytesMut, TaggedBytesMut, RTCTurnRelayEventIn> for RTCTurnRe
                                 relay_addr,
                                 managed_client.local_addr,
                                 &managed_client.url,
+                                managed_client.over_tcp,
                             ));
                             gathered_complete = true;
                         }
@@ -1145,5 +1316,90 @@ mod tests {
                 "ChannelData has no transaction id and must route by address"
             );
         });
+    }
+
+    /// simple-peer-native: a `?transport=tcp` URL allocates over the stream the driver
+    /// connects, and gathering waits for it; webrtc 0.21 skipped the URL.
+    #[test]
+    fn a_tcp_url_allocates_over_the_connected_stream_and_gathering_waits_for_it() {
+        futures::executor::block_on(async {
+            let udp_local = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 50000);
+            let server_addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 3478);
+            let stream_local = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 40000);
+            let mut relayer = tcp_relayer(udp_local, server_addr);
+
+            relayer.gather().await.expect("TURN gather should start");
+            assert!(relayer.poll_write().is_none(), "nothing goes out over UDP");
+            assert_eq!(relayer.state(), RTCIceGatheringState::Gathering);
+            let servers = relayer.take_tcp_servers_to_connect();
+            assert_eq!(servers.len(), 1);
+            assert_eq!(servers[0].server_addr, server_addr);
+            assert!(
+                relayer.take_tcp_servers_to_connect().is_empty(),
+                "handed out once"
+            );
+
+            let four_tuple = relayer
+                .on_tcp_connected(&servers[0], stream_local)
+                .expect("the server is still wanted");
+            assert_eq!(four_tuple.local_addr, stream_local);
+            let allocate = relayer.poll_write().expect("an Allocate request");
+            assert_eq!(
+                allocate.transport.transport_protocol,
+                TransportProtocol::TCP
+            );
+            assert_eq!(allocate.transport.local_addr, stream_local);
+            assert_eq!(allocate.transport.peer_addr, server_addr);
+            assert!(
+                relayer
+                    .on_tcp_connected(&servers[0], stream_local)
+                    .is_none(),
+                "a second stream for the same server is not wanted"
+            );
+        });
+    }
+
+    /// simple-peer-native: an unreachable TCP server is an `icecandidateerror` (701) and ends
+    /// gathering, rather than leaving it open.
+    #[test]
+    fn an_unreachable_tcp_server_is_a_candidate_error_and_gathering_completes() {
+        futures::executor::block_on(async {
+            let udp_local = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 50000);
+            let server_addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 3478);
+            let mut relayer = tcp_relayer(udp_local, server_addr);
+
+            relayer.gather().await.expect("TURN gather should start");
+            let servers = relayer.take_tcp_servers_to_connect();
+            relayer.on_tcp_connect_failed(&servers[0], "connection refused");
+
+            match relayer.poll_event() {
+                Some(RTCTurnRelayEventOut::CandidateError(event)) => {
+                    assert_eq!(event.error_code, 701);
+                    assert!(event.url.contains("transport=tcp"), "{}", event.url);
+                    assert!(event.error_text.contains("connection refused"));
+                }
+                other => panic!("expected a candidate error, got {other:?}"),
+            }
+            assert!(matches!(
+                relayer.poll_event(),
+                Some(RTCTurnRelayEventOut::TurnGatheringComplete)
+            ));
+            assert_eq!(relayer.state(), RTCIceGatheringState::Complete);
+        });
+    }
+
+    fn tcp_relayer(udp_local: SocketAddr, server_addr: SocketAddr) -> RTCTurnRelayer {
+        RTCTurnRelayer::new(
+            vec![udp_local],
+            vec![RTCIceServer {
+                urls: vec![format!("turn:{}?transport=tcp", server_addr)],
+                username: "user".to_owned(),
+                credential: "pass".to_owned(),
+            }],
+            RTCIceTransportPolicy::Relay,
+            None,
+            crate::runtime::default_runtime().expect("test requires a runtime feature"),
+            rtc::crypto::default_provider().expect("a built-in crypto provider for tests"),
+        )
     }
 }
