@@ -345,6 +345,7 @@ impl RTCTcpTransport {
     }
 }
 
+/// simple-peer-native: one received message, from either framing.
 fn tcp_packet(now: Instant, four_tuple: FourTuple, message: &[u8]) -> TaggedBytesMut {
     TaggedBytesMut {
         now,
