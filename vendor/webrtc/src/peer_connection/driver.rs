@@ -22,7 +22,7 @@ use crate::rtp_transceiver::rtp_receiver::RtpReceiverImpl;
 use crate::rtp_transceiver::{RtpReceiver, RtpTransceiverImpl};
 use crate::runtime::{
     AsyncTcpStream, AsyncUdpSocket, EcnCodepoint, Receiver, RecvMeta, Sender, Transmit,
-    TrySendError, channel,
+    TrySendError, channel, lazily_bounded_channel,
 };
 use bytes::BytesMut;
 use futures::FutureExt; // For .fuse() in futures::select!
@@ -1372,7 +1372,7 @@ where
 
                     if data_channel_exist {
                         let (evt_tx, evt_rx) =
-                            channel(DRIVER_TO_DATA_CHANNEL_EVENT_CHANNEL_CAPACITY);
+                            lazily_bounded_channel(DRIVER_TO_DATA_CHANNEL_EVENT_CHANNEL_CAPACITY);
 
                         let should_announce = {
                             let mut data_channels = self.inner.data_channel_events_tx.lock().await;

@@ -63,7 +63,7 @@ use crate::data_channel::{DataChannel, DataChannelEvent, DataChannelImpl};
 use crate::media_stream::{track_local::TrackLocal, track_remote::TrackRemote};
 use crate::rtp_transceiver::{RtpReceiver, RtpSender, RtpTransceiver, RtpTransceiverImpl};
 use crate::runtime::{JoinHandle, Runtime, default_runtime};
-use crate::runtime::{Mutex, Sender, channel};
+use crate::runtime::{Mutex, Sender, channel, lazily_bounded_channel};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use driver::{
@@ -1363,7 +1363,8 @@ impl PeerConnection for PeerConnectionImpl {
             rtc_dc.id()
         };
 
-        let (evt_tx, evt_rx) = channel(DRIVER_TO_DATA_CHANNEL_EVENT_CHANNEL_CAPACITY);
+        let (evt_tx, evt_rx) =
+            lazily_bounded_channel(DRIVER_TO_DATA_CHANNEL_EVENT_CHANNEL_CAPACITY);
         {
             let mut data_channels = self.inner.data_channel_events_tx.lock().await;
             // Racing a `close()` that has already ended the streams: leave this one ended too.

@@ -62,7 +62,7 @@ pub mod primitives;
 pub use primitives::{
     BATCH_SIZE, BroadcastReceiver, BroadcastRecvError, BroadcastSendError, BroadcastSender,
     EcnCodepoint, Mutex, Notify, Receiver, RecvMeta, SendError, Sender, Transmit, TryRecvError,
-    TrySendError, UdpSockRef, UdpSocketState, broadcast_channel, channel,
+    TrySendError, UdpSockRef, UdpSocketState, broadcast_channel, channel, lazily_bounded_channel,
 };
 
 pub(crate) const MAX_REACTOR_POOL_SIZE: usize = 1024;

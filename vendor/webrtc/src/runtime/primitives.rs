@@ -225,11 +225,15 @@ impl<T: std::fmt::Debug> std::error::Error for SendError<T> {}
 
 /// Sending half of a bounded channel. Clonable.
 #[derive(Debug)]
-pub struct Sender<T>(async_channel::Sender<T>);
+pub struct Sender<T>(
+    async_channel::Sender<T>,
+    /// simple-peer-native: the bound of a [`lazily_bounded_channel`], kept by `try_send`.
+    Option<usize>,
+);
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        Self(self.0.clone())
+        Self(self.0.clone(), self.1)
     }
 }
 
@@ -241,6 +245,12 @@ impl<T> Sender<T> {
 
     /// Try to send without waiting.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        if let Some(capacity) = self.1
+            && self.0.len() >= capacity
+            && !self.0.is_closed()
+        {
+            return Err(TrySendError::Full(value));
+        }
         self.0.try_send(value).map_err(|e| match e {
             async_channel::TrySendError::Full(v) => TrySendError::Full(v),
             async_channel::TrySendError::Closed(v) => TrySendError::Disconnected(v),
@@ -293,7 +303,16 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     // `async_channel::bounded` panics on 0; the previous tokio/smol wrappers did too,
     // but clamp to 1 so a computed capacity of 0 degrades instead of aborting.
     let (tx, rx) = async_channel::bounded(capacity.max(1));
-    (Sender(tx), Receiver(rx))
+    (Sender(tx, None), Receiver(rx))
+}
+
+/// simple-peer-native: a channel bounded at `capacity` for [`Sender::try_send`] whose slots are
+/// allocated as messages arrive (in blocks of 31) instead of all up front: a data channel's
+/// 256-slot event queue cost ~13 KB per peer while it held nothing. `send` on it does not wait
+/// for room, so producers deliver with `try_send` (the driver does, and keeps what does not fit).
+pub fn lazily_bounded_channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    let (tx, rx) = async_channel::unbounded();
+    (Sender(tx, Some(capacity.max(1))), Receiver(rx))
 }
 
 // ── Broadcast channel ─────────────────────────────────────────────────────────
@@ -549,5 +568,21 @@ mod tests {
             futures::FutureExt::now_or_never(listener).is_none(),
             "notify_waiters must not store a permit for future waiters"
         );
+    }
+
+    /// simple-peer-native: the bound holds for `try_send` although no slot is allocated up
+    /// front, and a closed channel still reads as disconnected, not full.
+    #[test]
+    fn a_lazily_bounded_channel_is_full_at_its_capacity() {
+        let (tx, mut rx) = lazily_bounded_channel::<u32>(2);
+        assert!(tx.try_send(1).is_ok());
+        assert!(tx.try_send(2).is_ok());
+        assert!(matches!(tx.try_send(3), Err(TrySendError::Full(3))));
+        assert_eq!(rx.try_recv().ok(), Some(1));
+        assert!(tx.try_send(3).is_ok(), "room again once one is taken");
+        assert_eq!(rx.try_recv().ok(), Some(2));
+        assert_eq!(rx.try_recv().ok(), Some(3));
+        drop(rx);
+        assert!(matches!(tx.try_send(4), Err(TrySendError::Disconnected(4))));
     }
 }
