@@ -15,6 +15,7 @@ use rtc::shared::error::Result;
 use rtc::shared::tcp_framing::{TcpFrameDecoder, frame_packet};
 use rtc::shared::turn_framing::TurnStreamDecoder;
 use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
@@ -110,14 +111,13 @@ impl RTCTcpTransport {
         };
 
         let len = msg.message.len();
-        if self.turn_decoders.contains_key(&four_tuple) {
-            // simple-peer-native: as the TURN client encoded it (ChannelData already padded).
-            return Box::pin(async move {
-                stream.write_all(&msg.message).await?;
-                Ok(len)
-            });
-        }
-        let framed = frame_packet(&msg.message);
+        // simple-peer-native: a TURN stream carries messages as the TURN client encoded them
+        // (ChannelData already padded), without the RFC 4571 prefix.
+        let framed = if self.turn_decoders.contains_key(&four_tuple) {
+            Cow::Borrowed(&msg.message[..])
+        } else {
+            Cow::Owned(frame_packet(&msg.message))
+        };
         Box::pin(async move {
             stream.write_all(&framed).await?;
             Ok(len)

@@ -398,23 +398,13 @@ impl RTCTurnRelayer {
                         continue;
                     }
 
-                    let mut client = TurnClient::new(
-                        TurnClientConfig {
-                            stun_serv_addr: peer_addr.to_string(),
-                            turn_serv_addr: peer_addr.to_string(),
-                            local_addr: *local_addr,
-                            transport_protocol: TransportProtocol::UDP,
-                            username: url.username.clone(),
-                            password: url.password.clone(),
-                            realm: String::new(),
-                            software: String::new(),
-                            rto_in_ms: 0,
-                            allocation_refresh_interval_cap: self.allocation_refresh_interval_cap,
-                        },
-                        Arc::clone(&self.crypto_provider),
+                    let (client, allocate_tid) = self.allocating_client(
+                        *local_addr,
+                        peer_addr,
+                        TransportProtocol::UDP,
+                        &url.username,
+                        &url.password,
                     )?;
-
-                    let allocate_tid = client.allocate(self.runtime.now())?;
                     debug!(
                         "TURN allocation started from {} to {} via {}",
                         local_addr, peer_addr, url
@@ -495,6 +485,48 @@ impl RTCTurnRelayer {
         Ok(candidate_init)
     }
 
+    /// A TURN client from `local_addr` to `server_addr` with its Allocate request queued.
+    /// simple-peer-native: shared by UDP and TCP clients.
+    fn allocating_client(
+        &self,
+        local_addr: SocketAddr,
+        server_addr: SocketAddr,
+        transport_protocol: TransportProtocol,
+        username: &str,
+        password: &str,
+    ) -> Result<(TurnClient, TransactionId)> {
+        let mut client = TurnClient::new(
+            TurnClientConfig {
+                stun_serv_addr: server_addr.to_string(),
+                turn_serv_addr: server_addr.to_string(),
+                local_addr,
+                transport_protocol,
+                username: username.to_owned(),
+                password: password.to_owned(),
+                realm: String::new(),
+                software: String::new(),
+                rto_in_ms: 0,
+                allocation_refresh_interval_cap: self.allocation_refresh_interval_cap,
+            },
+            Arc::clone(&self.crypto_provider),
+        )?;
+        let allocate_tid = client.allocate(self.runtime.now())?;
+        Ok((client, allocate_tid))
+    }
+
+    /// simple-peer-native: whether `server` was awaiting its connection; it no longer is.
+    fn stop_connecting(&mut self, server: &TcpTurnServer) -> bool {
+        let Some(position) = self
+            .tcp_servers_connecting
+            .iter()
+            .position(|pending| pending == server)
+        else {
+            return false;
+        };
+        self.tcp_servers_connecting.swap_remove(position);
+        true
+    }
+
     /// simple-peer-native: the TCP servers to connect to, each handed out once.
     pub(crate) fn take_tcp_servers_to_connect(&mut self) -> Vec<TcpTurnServer> {
         std::mem::take(&mut self.tcp_servers_to_connect)
@@ -508,35 +540,20 @@ impl RTCTurnRelayer {
         server: &TcpTurnServer,
         local_addr: SocketAddr,
     ) -> Option<FourTuple> {
-        let position = self
-            .tcp_servers_connecting
-            .iter()
-            .position(|pending| pending == server)?;
-        self.tcp_servers_connecting.swap_remove(position);
+        if !self.stop_connecting(server) {
+            return None;
+        }
         let four_tuple = FourTuple {
             local_addr,
             peer_addr: server.server_addr,
         };
-        let started = TurnClient::new(
-            TurnClientConfig {
-                stun_serv_addr: server.server_addr.to_string(),
-                turn_serv_addr: server.server_addr.to_string(),
-                local_addr,
-                transport_protocol: TransportProtocol::TCP,
-                username: server.username.clone(),
-                password: server.password.clone(),
-                realm: String::new(),
-                software: String::new(),
-                rto_in_ms: 0,
-                allocation_refresh_interval_cap: self.allocation_refresh_interval_cap,
-            },
-            Arc::clone(&self.crypto_provider),
-        )
-        .and_then(|mut client| {
-            let allocate_tid = client.allocate(self.runtime.now())?;
-            Ok((client, allocate_tid))
-        });
-        match started {
+        match self.allocating_client(
+            local_addr,
+            server.server_addr,
+            TransportProtocol::TCP,
+            &server.username,
+            &server.password,
+        ) {
             Ok((client, allocate_tid)) => {
                 debug!(
                     "TURN allocation started over TCP from {} to {} via {}",
@@ -566,15 +583,9 @@ impl RTCTurnRelayer {
     /// simple-peer-native: `server` could not be reached over TCP; reported as the W3C
     /// `icecandidateerror` with 701 (no answer from the server).
     pub(crate) fn on_tcp_connect_failed(&mut self, server: &TcpTurnServer, reason: &str) {
-        let Some(position) = self
-            .tcp_servers_connecting
-            .iter()
-            .position(|pending| pending == server)
-        else {
-            return;
-        };
-        self.tcp_servers_connecting.swap_remove(position);
-        self.report_tcp_failure(server, reason);
+        if self.stop_connecting(server) {
+            self.report_tcp_failure(server, reason);
+        }
     }
 
     fn report_tcp_failure(&mut self, server: &TcpTurnServer, reason: &str) {
