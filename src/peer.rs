@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, Weak};
 use std::time::Duration;
 use std::time::Instant;
 
@@ -480,16 +480,30 @@ async fn run_peer(
     let _ = Box::pin(connection.close()).await;
 }
 
+// Every default codec with the default interceptors' feedback and header extensions, built
+// once: each peer's clone shares those tables (rtc copies one only if it is written to,
+// vendor/PATCHES.md), so a peer holds no codec table of its own.
+static MEDIA_ENGINE: LazyLock<Result<MediaEngine, String>> = LazyLock::new(|| {
+    let mut media_engine = MediaEngine::default();
+    media_engine
+        .register_default_codecs()
+        .map_err(|err| err.to_string())?;
+    register_default_interceptors(Registry::new(), &mut media_engine)
+        .map_err(|err| err.to_string())?;
+    Ok(media_engine)
+});
+
 async fn build_connection(
     options: &PeerOptions,
     shared: &Arc<PeerShared>,
 ) -> Result<impl PeerConnection, NativeError> {
     let constructor_error = coded::<webrtc::error::Error>("ERR_PC_CONSTRUCTOR");
-    let mut media_engine = MediaEngine::default();
-    media_engine
-        .register_default_codecs()
-        .map_err(constructor_error)?;
-    let registry = register_default_interceptors(Registry::new(), &mut media_engine)
+    let media_engine = MEDIA_ENGINE
+        .clone()
+        .map_err(|message| NativeError::new("ERR_PC_CONSTRUCTOR", message))?;
+    // The interceptors do not depend on the engine; what they register in one is already in
+    // the shared engine, so this one is thrown away.
+    let registry = register_default_interceptors(Registry::new(), &mut MediaEngine::default())
         .map_err(constructor_error)?;
     let relay_only_servers = options.relay_only_turn_servers();
     lock(&shared.turn_refusals).relay_only_servers = relay_only_servers;

@@ -99,6 +99,7 @@ use sdp::description::session::SessionDescription;
 use shared::error::{Error, Result};
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 use unicase::UniCase;
 
 /// H.264 video codec MIME type.
@@ -297,14 +298,16 @@ pub struct MediaEngine {
     pub(crate) negotiated_application: bool,
     pub(crate) negotiate_multi_codecs: bool,
 
-    pub(crate) video_codecs: Vec<RTCRtpCodecParameters>,
-    pub(crate) audio_codecs: Vec<RTCRtpCodecParameters>,
-    pub(crate) application_codecs: Vec<RTCRtpCodecParameters>,
+    // simple-peer-native: shared by clones until one registers something (copy on write), so
+    // peers built from one configured engine hold one codec table, not one each.
+    pub(crate) video_codecs: Arc<Vec<RTCRtpCodecParameters>>,
+    pub(crate) audio_codecs: Arc<Vec<RTCRtpCodecParameters>>,
+    pub(crate) application_codecs: Arc<Vec<RTCRtpCodecParameters>>,
     pub(crate) negotiated_video_codecs: Vec<RTCRtpCodecParameters>,
     pub(crate) negotiated_audio_codecs: Vec<RTCRtpCodecParameters>,
     pub(crate) negotiated_application_codecs: Vec<RTCRtpCodecParameters>,
 
-    pub(crate) header_extensions: Vec<MediaEngineHeaderExtension>,
+    pub(crate) header_extensions: Arc<Vec<MediaEngineHeaderExtension>>,
     pub(crate) negotiated_header_extensions: HashMap<u16, MediaEngineHeaderExtension>,
 }
 
@@ -632,15 +635,18 @@ impl MediaEngine {
     ) -> Result<()> {
         match typ {
             RtpCodecKind::Audio => {
-                MediaEngine::add_codec(&mut self.audio_codecs, codec);
+                // simple-peer-native: copy on write
+                MediaEngine::add_codec(Arc::make_mut(&mut self.audio_codecs), codec);
                 Ok(())
             }
             RtpCodecKind::Video => {
-                MediaEngine::add_codec(&mut self.video_codecs, codec);
+                // simple-peer-native: copy on write
+                MediaEngine::add_codec(Arc::make_mut(&mut self.video_codecs), codec);
                 Ok(())
             }
             RtpCodecKind::Application => {
-                MediaEngine::add_codec(&mut self.application_codecs, codec);
+                // simple-peer-native: copy on write
+                MediaEngine::add_codec(Arc::make_mut(&mut self.application_codecs), codec);
                 Ok(())
             }
             _ => Err(Error::ErrUnknownType),
@@ -673,23 +679,22 @@ impl MediaEngine {
             return Err(Error::ErrRegisterHeaderExtensionInvalidDirection);
         }
 
+        let header_extensions = Arc::make_mut(&mut self.header_extensions); // simple-peer-native
         let ext = {
-            match self
-                .header_extensions
+            match header_extensions
                 .iter_mut()
                 .find(|ext| ext.uri == extension.uri)
             {
                 Some(ext) => ext,
                 None => {
                     // We have registered too many extensions
-                    if self.header_extensions.len() > VALID_EXT_IDS.end as usize {
+                    if header_extensions.len() > VALID_EXT_IDS.end as usize {
                         return Err(Error::ErrRegisterHeaderExtensionNoFreeID);
                     }
-                    self.header_extensions
-                        .push(MediaEngineHeaderExtension::default());
+                    header_extensions.push(MediaEngineHeaderExtension::default());
 
                     // Unwrap is fine because we just pushed
-                    self.header_extensions.last_mut().unwrap()
+                    header_extensions.last_mut().unwrap()
                 }
             }
         };
@@ -711,8 +716,9 @@ impl MediaEngine {
     /// Registering the same mechanism twice is a no-op the second time.
     pub fn register_feedback(&mut self, feedback: RTCPFeedback, typ: RtpCodecKind) {
         let codecs = match typ {
-            RtpCodecKind::Video => &mut self.video_codecs,
-            RtpCodecKind::Audio => &mut self.audio_codecs,
+            // simple-peer-native: copy on write
+            RtpCodecKind::Video => Arc::make_mut(&mut self.video_codecs),
+            RtpCodecKind::Audio => Arc::make_mut(&mut self.audio_codecs),
             _ => return,
         };
 
@@ -792,21 +798,21 @@ impl MediaEngine {
             }
         }
         if !self.negotiated_video {
-            for codec in &self.video_codecs {
+            for codec in self.video_codecs.iter() {
                 if codec.payload_type == payload_type {
                     return Ok((codec.clone(), RtpCodecKind::Video));
                 }
             }
         }
         if !self.negotiated_audio {
-            for codec in &self.audio_codecs {
+            for codec in self.audio_codecs.iter() {
                 if codec.payload_type == payload_type {
                     return Ok((codec.clone(), RtpCodecKind::Audio));
                 }
             }
         }
         if !self.negotiated_application {
-            for codec in &self.application_codecs {
+            for codec in self.application_codecs.iter() {
                 if codec.payload_type == payload_type {
                     return Ok((codec.clone(), RtpCodecKind::Application));
                 }
@@ -825,9 +831,9 @@ impl MediaEngine {
         partial_matches: &[RTCRtpCodecParameters],
     ) -> Result<(RTCRtpCodecParameters, CodecMatch)> {
         let codecs = match typ {
-            RtpCodecKind::Audio => &self.audio_codecs,
-            RtpCodecKind::Video => &self.video_codecs,
-            RtpCodecKind::Application => &self.application_codecs,
+            RtpCodecKind::Audio => &*self.audio_codecs,
+            RtpCodecKind::Video => &*self.video_codecs,
+            RtpCodecKind::Application => &*self.application_codecs,
             RtpCodecKind::Unspecified => unreachable!(),
         };
 
@@ -920,7 +926,7 @@ impl MediaEngine {
         extension: &str,
         typ: RtpCodecKind,
     ) -> Result<()> {
-        for local_extension in &self.header_extensions {
+        for local_extension in self.header_extensions.iter() {
             if local_extension.uri == extension {
                 if let Some(existing_extension) = self.negotiated_header_extensions.get_mut(&id) {
                     if local_extension.is_audio && typ == RtpCodecKind::Audio {
@@ -1068,19 +1074,19 @@ impl MediaEngine {
             if self.negotiated_video {
                 self.negotiated_video_codecs.clone()
             } else {
-                self.video_codecs.clone()
+                self.video_codecs.to_vec()
             }
         } else if typ == RtpCodecKind::Audio {
             if self.negotiated_audio {
                 self.negotiated_audio_codecs.clone()
             } else {
-                self.audio_codecs.clone()
+                self.audio_codecs.to_vec()
             }
         } else if typ == RtpCodecKind::Application {
             if self.negotiated_application {
                 self.negotiated_application_codecs.clone()
             } else {
-                self.application_codecs.clone()
+                self.application_codecs.to_vec()
             }
         } else {
             vec![]
@@ -1114,7 +1120,7 @@ impl MediaEngine {
         } else {
             let mut media_header_extensions = HashMap::new();
 
-            for ext in &self.header_extensions {
+            for ext in self.header_extensions.iter() {
                 let mut using_negotiated_id = false;
                 for (id, negotiated_extension) in &self.negotiated_header_extensions {
                     if negotiated_extension.uri == ext.uri {
@@ -1284,7 +1290,7 @@ mod default_rtx_codec_test {
 
         let mut primary_payload_types = vec![];
         let mut rtx_apts = vec![];
-        for codec in &me.video_codecs {
+        for codec in me.video_codecs.iter() {
             if UniCase::new(codec.rtp_codec.mime_type.as_str()) == UniCase::new(MIME_TYPE_RTX) {
                 let apt = parse_rtx_apt(&codec.rtp_codec.sdp_fmtp_line)
                     .expect("rtx codec must carry an apt= parameter");
@@ -1315,7 +1321,7 @@ mod default_rtx_codec_test {
         me.register_default_codecs().unwrap();
 
         let mut seen = std::collections::HashSet::new();
-        for codec in &me.video_codecs {
+        for codec in me.video_codecs.iter() {
             assert!(
                 seen.insert(codec.payload_type),
                 "duplicate video payload type {} ({})",
@@ -1431,5 +1437,55 @@ mod register_feedback_test {
 
         assert_eq!(1, count(&me, "transport-cc", ""));
         assert!(me.audio_codecs[0].rtp_codec.rtcp_feedback.is_empty());
+    }
+}
+
+// simple-peer-native: a clone shares its codec and header extension tables until it registers.
+#[cfg(test)]
+mod shared_tables_test {
+    use super::*;
+
+    #[test]
+    fn clones_share_their_tables_until_one_registers() {
+        let mut configured = MediaEngine::default();
+        configured.register_default_codecs().unwrap();
+        let mut clone = configured.clone();
+        assert!(Arc::ptr_eq(&configured.video_codecs, &clone.video_codecs));
+        assert!(Arc::ptr_eq(&configured.audio_codecs, &clone.audio_codecs));
+        assert!(Arc::ptr_eq(
+            &configured.header_extensions,
+            &clone.header_extensions
+        ));
+
+        clone.register_feedback(
+            RTCPFeedback {
+                typ: "ccm".to_owned(),
+                parameter: "tmmbr".to_owned(),
+            },
+            RtpCodecKind::Video,
+        );
+        clone
+            .register_header_extension(
+                RTCRtpHeaderExtensionCapability {
+                    uri: "urn:ietf:params:rtp-hdrext:sdes:mid".to_owned(),
+                },
+                RtpCodecKind::Video,
+                None,
+            )
+            .unwrap();
+
+        assert!(!Arc::ptr_eq(&configured.video_codecs, &clone.video_codecs));
+        assert!(Arc::ptr_eq(&configured.audio_codecs, &clone.audio_codecs));
+        let has_tmmbr = |me: &MediaEngine| {
+            me.video_codecs[0]
+                .rtp_codec
+                .rtcp_feedback
+                .iter()
+                .any(|fb| fb.typ == "ccm" && fb.parameter == "tmmbr")
+        };
+        assert!(has_tmmbr(&clone));
+        assert!(!has_tmmbr(&configured));
+        assert_eq!(1, clone.header_extensions.len());
+        assert!(configured.header_extensions.is_empty());
     }
 }
