@@ -1,7 +1,7 @@
 'use strict'
 // Helpers of scripts/hot-functions.sh, which lists the addon's functions that a data-channel
 // session runs, so the release link can place them side by side (build.rs).
-//   node scripts/hot-functions.js workload             one such session, twice, then exit
+//   node scripts/hot-functions.js workload             eight pairs: data, stats, idle, close
 //   node scripts/hot-functions.js callgrind LIB OUT...  functions of LIB that callgrind saw run
 //   node scripts/hot-functions.js faults LIB PERFTEXT   functions of LIB whose code page faulted
 const fs = require('fs')

@@ -2,7 +2,8 @@
 # Regenerates scripts/hot-functions.txt, the addon's functions that a data-channel session
 # runs, which build.rs hands to the release link so they sit side by side. Run it after code
 # changes that move much code (a stale list only costs resident memory, never correctness).
-# Needs valgrind and perf (Debian: valgrind, linux-perf); takes ~10 minutes on 2 cores.
+# Needs valgrind and perf (Debian: valgrind, linux-perf); takes ~1.5 minutes on 2 cores
+# with the build cached.
 #  1. callgrind lists what runs under valgrind;
 #  2. natively, perf's page faults in the addon's code add what valgrind's CPU did not take
 #     (paths chosen by CPU features it lacks), relinking until no new function faults.
