@@ -730,7 +730,11 @@ pub trait PeerConnection: crate::sealed::Sealed + Send + Sync + 'static {
 /// round trip, so it normally completes in a few milliseconds. This only caps the case of a driver
 /// that cannot get there promptly — one blocked in an application callback, say — where releasing
 /// the allocations is best effort and `close()` must not be held up for it.
-const DRIVER_STOP_TIMEOUT: Duration = Duration::from_millis(100);
+///
+/// simple-peer-native: 1 s, not 100 ms. On a loaded machine the driver task can wait longer
+/// than 100 ms for a worker, and the abort then cut off the close's SCTP ABORT and DTLS
+/// close_notify, so a remote behind a TURN relay learnt of the close only from ICE consent.
+const DRIVER_STOP_TIMEOUT: Duration = Duration::from_millis(1000);
 
 pub(crate) struct PeerConnectionImpl {
     inner: Arc<PeerConnectionRef>,
