@@ -151,7 +151,8 @@ test('a wrong TURN credential gives a coded error naming the server and its 401 
     const { a, b } = makePair({ config }, { config })
     relay(a, b)
     relay(b, a)
-    await expectRefusal(a, turn.url, /401/)
+    // Both are refused, in either order: each needs its own listener.
+    await Promise.all([expectRefusal(a, turn.url, /401/), expectRefusal(b, turn.url, /401/)])
     await destroyAll(a, b)
   } finally {
     await turn.stop()
