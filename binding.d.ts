@@ -9,6 +9,22 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** `RTCAudioSource`'s native half; also behind `track.writePcm()`. */
+export declare class NativeAudioSource {
+  constructor()
+  /**
+   * Buffers interleaved 16-bit PCM at `sample_rate` in `channels` (1 or 2). False when
+   * the source is stopped or already holds 2 s: the samples are then dropped, as a live
+   * source's would be, and the caller should wait (`bufferedMs`).
+   */
+  push(samples: Int16Array, sampleRate: number, channels: number): boolean
+  /** Milliseconds of audio waiting to be sent. */
+  get bufferedMs(): number
+  detach(key: number): void
+  /** Drops what is buffered and refuses more; the pump ends at its next tick. */
+  stop(): void
+}
+
 /** One file's samples, in order. */
 export declare class NativeMediaReader {
   /** `fps` sets the frame duration of H264 files, which carry no timing (default 30). */
@@ -71,6 +87,16 @@ export declare class NativePeer {
   writeRtp(senderId: number, packet: Buffer): boolean
   /** Sends a picture loss indication for a remote track, asking for a keyframe. */
   requestKeyFrame(remoteTrackId: number): boolean
+  /**
+   * Starts (or stops) decoding a remote Opus track to PCM events. False when the track
+   * is gone.
+   */
+  decodeAudio(remoteTrackId: number, on: boolean): boolean
+  /**
+   * Sends what `source` encodes on a sender too, under `key` (`source.detach(key)` ends
+   * it; so does removing the sender or closing the peer). False when the sender is gone.
+   */
+  attachAudioSource(senderId: number, source: NativeAudioSource, key: number): boolean
   /**
    * Test hook, live in debug builds only: panics in this call (`"sync"`) or in the
    * peer's task (`"task"`), to prove a panic never crosses into Node.
@@ -150,8 +176,19 @@ export type NativeEvent =
   | { type: 'track'; id: number; track: RemoteTrackInfo }
   | { type: 'rtp'; id: number; packet: Buffer }
   | { type: 'frame'; id: number; frame: MediaFrame }
+  | { type: 'pcm'; id: number; frame: PcmFrame }
   | { type: 'trackEnded'; id: number }
   | { type: 'closed' }
+
+/** Decoded audio, in the shape of wrtc's `RTCAudioSink` data. */
+export interface PcmFrame {
+  /** Interleaved 16-bit samples. */
+  samples: Int16Array
+  sampleRate: number
+  channelCount: number
+  /** Samples per channel. */
+  numberOfFrames: number
+}
 
 export interface PeerOptions {
   iceServers: Array<IceServerOptions>

@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeAudioSource = nativeBinding.NativeAudioSource
 module.exports.NativeMediaReader = nativeBinding.NativeMediaReader
 module.exports.NativePeer = nativeBinding.NativePeer
 module.exports.allocatorBytesInUse = nativeBinding.allocatorBytesInUse

@@ -97,7 +97,21 @@ declare namespace Peer {
     keyframe: boolean
   }
 
-  /** Encoded media: local tracks are fed with samples or RTP, remote ones emit both. */
+  /** Raw audio as wrtc's nonstandard API and the 'pcm' event carry it. */
+  interface PcmData {
+    /** Interleaved 16-bit samples. */
+    samples: Int16Array
+    sampleRate: number
+    bitsPerSample?: 16
+    channelCount?: 1 | 2
+    /** Samples per channel. */
+    numberOfFrames?: number
+  }
+
+  /**
+   * Media: local tracks are fed with encoded samples, RTP or PCM; remote ones emit packets,
+   * frames and, while listened for, decoded PCM.
+   */
   class MediaStreamTrack extends EventEmitter {
     constructor (init: { kind: 'audio' | 'video', codec?: Codec, id?: string, label?: string })
     readonly id: string
@@ -114,15 +128,27 @@ declare namespace Peer {
     writeSample (data: Buffer | ArrayBufferView | ArrayBuffer, options?: { duration?: number }): boolean
     /** Sends a ready RTP packet (SSRC and payload type are the sender's own). */
     writeRtp (packet: Buffer | ArrayBufferView | ArrayBuffer): boolean
+    /**
+     * Local audio tracks: sends interleaved PCM at any rate from 8000 Hz, mono or stereo,
+     * Opus-encoded natively in real time; false (samples dropped) when over 2 s wait.
+     */
+    writePcm (samples: Int16Array, options?: { sampleRate?: number, channels?: 1 | 2 }): boolean
+    /** Milliseconds of PCM written and not yet sent. */
+    readonly pcmBufferedMs: number
     /** Remote video tracks: asks the sender for a keyframe (RTCP PLI). */
     requestKeyFrame (): boolean
     stop (): void
     clone (): MediaStreamTrack
-    /** Remote tracks: frames, or RTP packets with `{ rtp: true }`, as an object-mode Readable. */
-    createReadStream (options?: { rtp?: boolean }): Readable
+    /**
+     * Remote tracks: frames, RTP packets with `{ rtp: true }` or decoded audio with
+     * `{ pcm: true }`, as an object-mode Readable whose `dropped` counts what a slow reader lost.
+     */
+    createReadStream (options?: { rtp?: boolean, pcm?: boolean }): Readable & { dropped: number }
     [Symbol.asyncIterator] (): AsyncIterator<Frame>
     on (event: 'frame', listener: (frame: Frame) => void): this
     on (event: 'rtp', listener: (packet: Buffer) => void): this
+    /** Remote audio tracks: decoded 48 kHz PCM, one event per received Opus frame. */
+    on (event: 'pcm', listener: (data: Required<PcmData>) => void): this
     on (event: 'ended', listener: () => void): this
     on (event: string | symbol, listener: (...args: any[]) => void): this
   }
@@ -150,6 +176,22 @@ declare namespace Peer {
    * The samples of an IVF (VP8, VP9, AV1), H264 Annex-B or Ogg Opus file. With `realtime`
    * they come at the pace they play; `fps` times H264 files (default 30).
    */
+  /** wrtc's nonstandard raw-media classes. */
+  namespace nonstandard {
+    class RTCAudioSource {
+      createTrack (): MediaStreamTrack
+      /** False when the samples were dropped: 2 s are already waiting. */
+      onData (data: PcmData): boolean
+    }
+    class RTCAudioSink {
+      constructor (track: MediaStreamTrack)
+      /** 10 ms frames of the track's decoded audio. */
+      ondata: ((data: Required<PcmData>) => void) | null
+      readonly stopped: boolean
+      stop (): void
+    }
+  }
+
   function readMediaFile (path: string, options?: { realtime?: boolean, fps?: number }): AsyncIterable<MediaSample> & { codec: Codec }
 
   /**

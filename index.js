@@ -3,6 +3,7 @@
 const { Duplex } = require('stream')
 const { randomBytes, randomUUID } = require('crypto')
 const { MediaStream, MediaStreamTrack, readMediaFile } = require('./lib/media')
+const nonstandard = require('./lib/nonstandard')
 const { cutMessages, streamMessages, tooLarge, STREAM_MESSAGE_SIZE } = require('./lib/messages')
 const { NativeBridge } = require('./lib/native')
 const { nativeOptions } = require('./lib/options')
@@ -34,7 +35,7 @@ function checkStream (stream) {
 
 // The sender's track stops feeding it.
 function detachSender (sender) {
-  if (sender.track) sender.track._senders.delete(sender.handle)
+  if (sender.track) sender.track._removeSender(sender.handle)
 }
 
 // Live initiators of this process, so an answerer can find its remote among them (see
@@ -314,12 +315,12 @@ class Peer extends Duplex {
     }
     const id = this._nextSenderId++
     // `handle` is what the track writes through: this peer's native side and the sender's id.
-    sender = { id, track, codec: track.codec, handle: { native: this._native, senderId: id }, removed: false }
+    const added = this._native.addTrack(id, track.id, stream.id, track.kind, track.codec)
+    added.catch(err => this.destroy(errCode(err, err.code || 'ERR_ADD_TRANSCEIVER')))
+    sender = { id, track, codec: track.codec, handle: { native: this._native, senderId: id, added }, removed: false }
     submap.set(stream, sender)
     this._senderMap.set(track, submap)
-    this._native.addTrack(sender.id, track.id, stream.id, track.kind, track.codec)
-      .catch(err => this.destroy(errCode(err, err.code || 'ERR_ADD_TRANSCEIVER')))
-    track._senders.add(sender.handle)
+    track._addSender(sender.handle)
     this._needsNegotiation()
   }
 
@@ -344,7 +345,7 @@ class Peer extends Duplex {
     }
     detachSender(sender)
     sender.track = newTrack
-    if (newTrack) newTrack._senders.add(sender.handle)
+    if (newTrack) newTrack._addSender(sender.handle)
   }
 
   /**
@@ -738,7 +739,7 @@ class Peer extends Duplex {
     const section = sections.find(candidate => candidate.ssrcs.includes(info.ssrc)) ||
       sections.find(candidate => candidate.track.id === info.trackId && !candidate.track._source)
     const track = section ? section.track : MediaStreamTrack._remote(Object.assign({ id }, info), this._native)
-    track._source = { native: this._native, id }
+    track._setSource({ native: this._native, id })
     if (info.codec) track.codec = info.codec
     this._remoteTrackById.set(id, track)
     if (!section) this._announceTrack(track, info.streamIds)
@@ -934,5 +935,7 @@ Peer.channelConfig = {}
 Peer.MediaStream = MediaStream
 Peer.MediaStreamTrack = MediaStreamTrack
 Peer.readMediaFile = readMediaFile
+/** wrtc's raw-media classes: RTCAudioSource, RTCAudioSink. */
+Peer.nonstandard = nonstandard
 
 module.exports = Peer

@@ -3,4 +3,4 @@
 import Peer from './index.js'
 
 export default Peer
-export const { MediaStream, MediaStreamTrack, readMediaFile } = Peer
+export const { MediaStream, MediaStreamTrack, readMediaFile, nonstandard } = Peer

@@ -1,11 +1,12 @@
 'use strict'
-// Media without a browser: tracks carry encoded media. A local track is fed with encoded
-// frames (writeSample) or RTP packets (writeRtp) and sends them on every peer it was added
-// to; a remote track emits the RTP packets and reassembled frames that arrive.
+// Media without a browser. A local track is fed with encoded frames (writeSample), RTP
+// packets (writeRtp) or PCM (writePcm, encoded to Opus natively) and sends them on every
+// peer it was added to; a remote track emits the RTP packets and reassembled frames that
+// arrive, and decoded PCM ('pcm') while anyone listens for it.
 const { EventEmitter } = require('events')
 const { Readable } = require('stream')
 const { randomUUID } = require('crypto')
-const { NativeMediaReader, supportedCodecs } = require('../binding')
+const { NativeMediaReader, NativeAudioSource, supportedCodecs } = require('../binding')
 const { errCode, toBuffer } = require('./util')
 
 // What a track can carry, by kind, default first (media.rs owns the list).
@@ -13,6 +14,8 @@ const CODECS = supportedCodecs()
 const DEFAULT_DURATION_MS = { audio: 20, video: 1000 / 30 }
 // Frames a paused reader may hold before older ones are dropped: live media cannot wait.
 const READ_BUFFER_FRAMES = 256
+// Sender handles name themselves to a native audio source by this key.
+let nextSourceKey = 1
 
 class MediaStreamTrack extends EventEmitter {
   /**
@@ -37,8 +40,13 @@ class MediaStreamTrack extends EventEmitter {
     this.muted = false
     this.readyState = 'live'
     this.remote = false
-    this._senders = new Set() // { native, senderId } per peer the track was added to
+    this._senders = new Set() // { native, senderId, added } per peer the track was added to
     this._source = null // remote tracks: { native, id }
+    this._pcmSource = null // local audio: the NativeAudioSource writePcm feeds
+    this._ownsPcmSource = false // made by writePcm, not shared from an RTCAudioSource
+    this._pcmWanted = false // remote audio: someone listens for 'pcm'
+    this.on('newListener', event => { if (event === 'pcm') this._wantPcm(true) })
+    this.on('removeListener', event => { if (event === 'pcm' && this.listenerCount('pcm') === 0) this._wantPcm(false) })
   }
 
   /**
@@ -62,6 +70,65 @@ class MediaStreamTrack extends EventEmitter {
     return this._write(sender => sender.native.writeRtp(sender.senderId, buffer))
   }
 
+  /**
+   * Sends PCM on an audio track: an Int16Array of interleaved samples, at any `sampleRate`
+   * from 8000 (resampled to 48 kHz), in 1 or 2 `channels`, of any length. It is buffered,
+   * Opus-encoded natively and sent in real time; returns false, dropping the samples, when
+   * the track is ended or more than 2 s are already waiting (see `pcmBufferedMs`).
+   */
+  writePcm (samples, { sampleRate = 48000, channels = 1 } = {}) {
+    if (this.remote) throw errCode(new Error('cannot write to a remote track'), 'ERR_INVALID_ARG_TYPE')
+    if (this.kind !== 'audio') throw errCode(new TypeError('writePcm() needs an audio track'), 'ERR_INVALID_ARG_TYPE')
+    checkPcm(samples, sampleRate, channels)
+    if (this.readyState === 'ended' || !this.enabled) return false
+    if (!this._pcmSource) this._usePcmSource(new NativeAudioSource(), true)
+    return this._pcmSource.push(samples, sampleRate, channels)
+  }
+
+  /** Milliseconds of PCM written and not yet sent. */
+  get pcmBufferedMs () {
+    return this._pcmSource ? this._pcmSource.bufferedMs : 0
+  }
+
+  // This track's PCM comes from `source` (its own, or an RTCAudioSource's).
+  _usePcmSource (source, owned) {
+    this._pcmSource = source
+    this._ownsPcmSource = owned
+    for (const handle of this._senders) this._attachPcm(handle)
+  }
+
+  // Handles are added once the peer has asked for the native sender (`added` settles when
+  // it exists): only then can a PCM source reach it.
+  _addSender (handle) {
+    this._senders.add(handle)
+    if (this._pcmSource) this._attachPcm(handle)
+  }
+
+  _removeSender (handle) {
+    this._senders.delete(handle)
+    if (this._pcmSource && handle.sourceKey) this._pcmSource.detach(handle.sourceKey)
+  }
+
+  _attachPcm (handle) {
+    if (!handle.sourceKey) handle.sourceKey = nextSourceKey++
+    const source = this._pcmSource
+    handle.added.then(() => {
+      if (this._pcmSource === source && this._senders.has(handle)) handle.native.attachAudioSource(handle.senderId, source, handle.sourceKey)
+    }, () => {})
+  }
+
+  // Remote audio: decoding runs natively only while someone listens.
+  _wantPcm (wanted) {
+    if (this._pcmWanted === wanted) return
+    this._pcmWanted = wanted
+    if (this._source && this.kind === 'audio') this._source.native.decodeAudio(this._source.id, wanted)
+  }
+
+  _setSource (source) {
+    this._source = source
+    if (source && this._pcmWanted && this.kind === 'audio') source.native.decodeAudio(source.id, true)
+  }
+
   _write (write) {
     if (this.remote) throw errCode(new Error('cannot write to a remote track'), 'ERR_INVALID_ARG_TYPE')
     if (this.readyState === 'ended' || !this.enabled) return false
@@ -79,22 +146,36 @@ class MediaStreamTrack extends EventEmitter {
   stop () {
     if (this.readyState === 'ended') return
     this.readyState = 'ended'
+    if (this._pcmSource) {
+      for (const handle of this._senders) if (handle.sourceKey) this._pcmSource.detach(handle.sourceKey)
+      if (this._ownsPcmSource) this._pcmSource.stop()
+      this._pcmSource = null
+    }
     this.emit('ended')
   }
 
+  /** A clone of a PCM-fed track sends what its original is fed, as browsers' clones do. */
   clone () {
-    return new MediaStreamTrack({ kind: this.kind, codec: this.codec, label: this.label })
+    const track = new MediaStreamTrack({ kind: this.kind, codec: this.codec, label: this.label })
+    if (this._pcmSource) track._usePcmSource(this._pcmSource, false)
+    return track
   }
 
   /**
-   * Remote tracks: a Readable (object mode) of frames `{ data, timestamp, keyframe }`, or of
-   * RTP packets with `{ rtp: true }`. A reader that falls behind loses the oldest frames.
+   * Remote tracks: a Readable (object mode) of frames `{ data, timestamp, keyframe }`, of
+   * RTP packets with `{ rtp: true }`, or of decoded audio with `{ pcm: true }`
+   * (`{ samples, sampleRate, channelCount, numberOfFrames, bitsPerSample }`). A reader that
+   * falls behind loses the oldest items, counted in the stream's `dropped`.
    */
-  createReadStream ({ rtp = false } = {}) {
-    const event = rtp ? 'rtp' : 'frame'
+  createReadStream ({ rtp = false, pcm = false } = {}) {
+    const event = pcm ? 'pcm' : rtp ? 'rtp' : 'frame'
     const stream = new Readable({ objectMode: true, read () {} })
+    stream.dropped = 0
     const onData = item => {
-      while (stream.readableLength >= READ_BUFFER_FRAMES) stream.read()
+      while (stream.readableLength >= READ_BUFFER_FRAMES) {
+        stream.read()
+        stream.dropped++
+      }
       stream.push(item)
     }
     const onEnded = () => stream.push(null)
@@ -118,7 +199,7 @@ class MediaStreamTrack extends EventEmitter {
     track.remote = true
     track.codec = info.codec
     // Announced from the remote description, a track has no source until its first packet.
-    track._source = native ? { native, id: info.id } : null
+    track._setSource(native ? { native, id: info.id } : null)
     return track
   }
 
@@ -194,4 +275,14 @@ function readMediaFile (path, { realtime = false, fps } = {}) {
   return iterable
 }
 
-module.exports = { MediaStream, MediaStreamTrack, readMediaFile }
+// PCM as writePcm and RTCAudioSource.onData take it; the native side checks again.
+function checkPcm (samples, sampleRate, channels) {
+  if (!(samples instanceof Int16Array)) throw errCode(new TypeError('PCM samples must be an Int16Array'), 'ERR_INVALID_ARG_TYPE')
+  if (channels !== 1 && channels !== 2) throw errCode(new TypeError(`channel count must be 1 or 2, got ${channels}`), 'ERR_INVALID_ARG_TYPE')
+  if (!Number.isInteger(sampleRate) || sampleRate < 8000 || sampleRate > 384000) {
+    throw errCode(new TypeError(`sample rate must be an integer from 8000 to 384000, got ${sampleRate}`), 'ERR_INVALID_ARG_TYPE')
+  }
+  if (samples.length % channels !== 0) throw errCode(new TypeError(`${samples.length} samples do not fill frames of ${channels} channels`), 'ERR_INVALID_ARG_TYPE')
+}
+
+module.exports = { MediaStream, MediaStreamTrack, readMediaFile, checkPcm }

@@ -16,6 +16,7 @@ const { errCode } = require('./util')
 /** @typedef {import('../binding').CandidatePair} CandidatePair */
 /** @typedef {import('../binding').RemoteTrackInfo} RemoteTrackInfo */
 /** @typedef {import('../binding').MediaFrame} MediaFrame */
+/** @typedef {import('../binding').PcmFrame} PcmFrame */
 /** @typedef {'iceGatheringState' | 'iceConnectionState' | 'connectionState' | 'signalingState'} StateName */
 
 /**
@@ -29,7 +30,7 @@ const { errCode } = require('./util')
  * @property {() => void} _onChannelBufferedAmountLow
  * @property {(err: Error) => void} _onNativeError
  * @property {(id: number, track: RemoteTrackInfo) => void} _onTrack
- * @property {(id: number, kind: 'rtp' | 'frame', item: Buffer | MediaFrame) => void} _onRemoteMedia
+ * @property {(id: number, kind: 'rtp' | 'frame' | 'pcm', item: Buffer | MediaFrame | PcmFrame) => void} _onRemoteMedia
  * @property {(id: number) => void} _onRemoteTrackEnded
  * @property {() => void} _onNativeClosed
  */
@@ -174,6 +175,20 @@ class NativeBridge {
   requestKeyFrame (remoteTrackId) { return this._peer.requestKeyFrame(remoteTrackId) }
 
   /**
+   * Decoded PCM events for a remote audio track, on or off.
+   * @param {number} remoteTrackId
+   * @param {boolean} on
+   */
+  decodeAudio (remoteTrackId, on) { return this._peer.decodeAudio(remoteTrackId, on) }
+
+  /**
+   * @param {number} senderId
+   * @param {import('../binding').NativeAudioSource} source
+   * @param {number} key names this sender to the source, for its detach()
+   */
+  attachAudioSource (senderId, source, key) { return this._peer.attachAudioSource(senderId, source, key) }
+
+  /**
    * Debug builds only: a panic in this call ('sync') or in the peer's task ('task').
    * @param {string} place
    */
@@ -247,6 +262,7 @@ class NativeBridge {
       case 'track': return peer._onTrack(event.id, event.track)
       case 'rtp': return peer._onRemoteMedia(event.id, 'rtp', event.packet)
       case 'frame': return peer._onRemoteMedia(event.id, 'frame', event.frame)
+      case 'pcm': return peer._onRemoteMedia(event.id, 'pcm', event.frame)
       case 'trackEnded': return peer._onRemoteTrackEnded(event.id)
       case 'error': return peer._onNativeError(errCode(new Error(event.message), event.code))
       case 'closed':

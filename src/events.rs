@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use napi::bindgen_prelude::{Buffer, Uint32Array};
+use napi::bindgen_prelude::{Buffer, Int16Array, Uint32Array};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
 use napi_derive::napi;
@@ -81,6 +81,17 @@ pub struct MediaFrame {
     pub data: Buffer,
     pub timestamp: u32,
     pub keyframe: bool,
+}
+
+/// Decoded audio, in the shape of wrtc's `RTCAudioSink` data.
+#[napi(object, object_from_js = false)]
+pub struct PcmFrame {
+    /// Interleaved 16-bit samples.
+    pub samples: Int16Array,
+    pub sample_rate: u32,
+    pub channel_count: u32,
+    /// Samples per channel.
+    pub number_of_frames: u32,
 }
 
 /// A local track whose transceiver has no m-line yet.
@@ -195,6 +206,11 @@ pub enum NativeEvent {
     Frame {
         id: u32,
         frame: MediaFrame,
+    },
+    /// Remote audio track `id`'s frame decoded, while JS asks for PCM (`decodeAudio`).
+    Pcm {
+        id: u32,
+        frame: PcmFrame,
     },
     TrackEnded {
         id: u32,

@@ -6,6 +6,7 @@
 //! modules above them (events, config, signal, network, mux, runtime, channel, media, stats)
 //! use only what is below them, and peer.rs ties them together.
 
+mod audio_source;
 mod candidate;
 mod channel;
 mod config;
@@ -18,6 +19,7 @@ mod media_file;
 mod memory;
 mod mux;
 mod network;
+mod pcm;
 mod peer;
 mod runtime;
 mod signal;

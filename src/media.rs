@@ -4,6 +4,7 @@
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -33,9 +34,10 @@ use webrtc::rtp_transceiver::RtpSender;
 
 use crate::error::{coded, NativeError};
 use crate::events::{
-    EventSink, MediaFrame, NativeEvent, PendingTrack, RemoteTrackInfo, ReplyValue,
+    EventSink, MediaFrame, NativeEvent, PcmFrame, PendingTrack, RemoteTrackInfo, ReplyValue,
 };
 use crate::executor::spawn;
+use crate::pcm::{Decoder, OPUS_RATE};
 use crate::sync::lock;
 
 /// The codecs a local track can name, by kind; the first of each is the kind's default.
@@ -380,9 +382,16 @@ impl SenderTask {
     }
 }
 
-/// Delivers a remote track's packets and frames until it ends.
-pub async fn run_remote_track(id: u32, track: Arc<dyn TrackRemote>, events: EventSink) {
+/// Delivers a remote track's packets and frames until it ends; its Opus frames decoded too
+/// while `wants_pcm` is set.
+pub async fn run_remote_track(
+    id: u32,
+    track: Arc<dyn TrackRemote>,
+    events: EventSink,
+    wants_pcm: Arc<AtomicBool>,
+) {
     let mut assembler: Option<FrameAssembler> = None;
+    let mut decoder: Option<Decoder> = None;
     while let Some(event) = track.poll().await {
         match event {
             TrackRemoteEvent::OnOpen(init) => {
@@ -413,6 +422,23 @@ pub async fn run_remote_track(id: u32, track: Arc<dyn TrackRemote>, events: Even
                     });
                 }
                 if let Some(frame) = frame {
+                    let opus = matches!(assembler.as_ref().map(|a| &a.codec), Some(Codec::Opus));
+                    if opus && wants_pcm.load(Ordering::Relaxed) {
+                        let decoded = decoder
+                            .get_or_insert_with(Decoder::default)
+                            .decode(&frame.data);
+                        if let Some(pcm) = decoded {
+                            events.emit(NativeEvent::Pcm {
+                                id,
+                                frame: PcmFrame {
+                                    number_of_frames: (pcm.samples.len() / pcm.channels) as u32,
+                                    channel_count: pcm.channels as u32,
+                                    sample_rate: OPUS_RATE,
+                                    samples: pcm.samples.into(),
+                                },
+                            });
+                        }
+                    }
                     events.emit(NativeEvent::Frame {
                         id,
                         frame: MediaFrame {

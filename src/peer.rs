@@ -27,6 +27,7 @@ use webrtc::peer_connection::{
     RTCPeerConnectionState, RTCSessionDescription, RTCSignalingState, Registry, StatsSelector,
 };
 
+use crate::audio_source::NativeAudioSource;
 use crate::candidate::CandidateLine;
 use crate::channel::{self, ChannelShared, Outgoing};
 use crate::config::PeerOptions;
@@ -51,7 +52,7 @@ struct PeerShared {
     rewriter: OnceLock<CandidateRewriter>,
     senders: Senders,
     /// Remote tracks, by the id their events carry.
-    remote_tracks: Mutex<HashMap<u32, Arc<dyn TrackRemote>>>,
+    remote_tracks: Mutex<HashMap<u32, RemoteTrack>>,
     next_remote_track: AtomicU32,
     /// The connection, for the channel tasks' look-ups; weak, since it holds us through
     /// its handler.
@@ -60,6 +61,12 @@ struct PeerShared {
     dtls_watched: AtomicBool,
     /// TURN servers that refused an allocation, against how many a relay-only peer has.
     turn_refusals: Mutex<TurnRefusals>,
+}
+
+struct RemoteTrack {
+    track: Arc<dyn TrackRemote>,
+    /// JS listens for decoded PCM (media::run_remote_track reads it per frame).
+    wants_pcm: Arc<AtomicBool>,
 }
 
 /// With `iceTransportPolicy: 'relay'`, a peer whose every TURN server refused its allocation
@@ -384,11 +391,40 @@ impl NativePeer {
     pub fn request_key_frame(&self, remote_track_id: u32) -> bool {
         let Some(track) = lock(&self.shared.remote_tracks)
             .get(&remote_track_id)
-            .cloned()
+            .map(|remote| remote.track.clone())
         else {
             return false;
         };
         spawn(async move { media::request_key_frame(&track).await });
+        true
+    }
+
+    /// Starts (or stops) decoding a remote Opus track to PCM events. False when the track
+    /// is gone.
+    #[napi(catch_unwind)]
+    pub fn decode_audio(&self, remote_track_id: u32, on: bool) -> bool {
+        lock(&self.shared.remote_tracks)
+            .get(&remote_track_id)
+            .map(|remote| remote.wants_pcm.store(on, Ordering::Relaxed))
+            .is_some()
+    }
+
+    /// Sends what `source` encodes on a sender too, under `key` (`source.detach(key)` ends
+    /// it; so does removing the sender or closing the peer). False when the sender is gone.
+    #[napi(catch_unwind)]
+    pub fn attach_audio_source(
+        &self,
+        sender_id: u32,
+        source: &NativeAudioSource,
+        key: u32,
+    ) -> bool {
+        let Some(queue) = lock(&self.shared.senders)
+            .get(&sender_id)
+            .map(|sender| sender.writes.clone())
+        else {
+            return false;
+        };
+        source.attach(key, queue);
         true
     }
 
@@ -897,12 +933,17 @@ impl PeerConnectionEventHandler for Handler {
             .shared
             .next_remote_track
             .fetch_add(1, Ordering::Relaxed);
-        lock(&self.shared.remote_tracks).insert(id, track.clone());
+        let wants_pcm = Arc::new(AtomicBool::new(false));
+        let remote = RemoteTrack {
+            track: track.clone(),
+            wants_pcm: wants_pcm.clone(),
+        };
+        lock(&self.shared.remote_tracks).insert(id, remote);
         let shared = self.shared.clone();
         spawn(async move {
             let events = shared.events.clone();
             shared
-                .guarded(media::run_remote_track(id, track, events))
+                .guarded(media::run_remote_track(id, track, events, wants_pcm))
                 .await;
             lock(&shared.remote_tracks).remove(&id);
         });
