@@ -5,6 +5,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const { Peer, LOCAL, waitFor, withTimeout, until, destroyAll, destroyMade, track, drain } = require('./helpers')
 const harness = require('./browser/harness')
+const { sine, dominantFrequency } = require('./fixtures/tones')
 
 const skip = harness.chromiumAvailable()
   ? false
@@ -283,5 +284,56 @@ test('the page\'s canvas.captureStream() arrives in Node as RTP and decodable ke
   assert.equal(track.requestKeyFrame(), true)
   await pageStats(pair.page, s => s.outbound.video.pliCount > (before.outbound.video.pliCount || 0), 'the PLI')
   assert.ok(await until(() => frames.filter(f => f.keyframe).length > keyframesBefore, 10000), 'a keyframe after the PLI')
+  await finish(pair)
+})
+
+// Raw audio with a browser: PCM from Node played by Chromium, and Chromium's audio decoded
+// to PCM in Node (Opus encoded and decoded in the addon).
+test('a 440 Hz tone written as PCM in Node peaks at 440 Hz in the page\'s AnalyserNode', { skip, timeout: 60000 }, async () => {
+  const audio = new MediaStreamTrack({ kind: 'audio' })
+  const pair = await browserPair({ nodeOpts: { initiator: true, stream: new MediaStream([audio]) } })
+  await connected(pair)
+  const tone = sine(440, 48000, 48000 * 6)
+  const started = Date.now()
+  let peak = null
+  const peaks = []
+  for (let offset = 0; offset < tone.length; offset += 480) {
+    audio.writePcm(tone.subarray(offset, offset + 480))
+    const elapsed = Date.now() - started
+    if (elapsed > 2000 && offset % 48000 === 0) {
+      peak = await pair.page.evaluate(() => window.browserPeer.audioPeak())
+      peaks.push(peak)
+      if (peak.level > -60 && Math.abs(peak.frequency - 440) <= peak.binHz) break
+    }
+    await new Promise(resolve => setTimeout(resolve, Math.max(0, started + offset / 48 - Date.now())))
+  }
+  console.log(`# page's analyser: ${JSON.stringify(peaks)}`)
+  assert.ok(peak && peak.level > -60 && Math.abs(peak.frequency - 440) <= peak.binHz, `peaks ${JSON.stringify(peaks)}`)
+  await finish(pair)
+})
+
+test('the page\'s 660 Hz OscillatorNode arrives in Node as PCM at 660 Hz', { skip, timeout: 60000 }, async () => {
+  const pair = await browserPair({ browserOpts: { initiator: true, tone: 660 } })
+  const tracks = []
+  pair.node.on('track', track => tracks.push(track))
+  await connected(pair)
+  assert.ok(await until(() => tracks.length === 1, 20000), 'a track event')
+  const [remote] = tracks
+  assert.equal(remote.kind, 'audio')
+  const chunks = []
+  let received = 0
+  remote.on('pcm', ({ samples, channelCount }) => {
+    const mono = channelCount === 1 ? samples : samples.filter((_, index) => index % channelCount === 0)
+    chunks.push(mono)
+    received += mono.length
+  })
+  // The first half second may hold the sender's ramp-up; judge the second after it.
+  assert.ok(await until(() => received >= 48000 * 1.5, 20000), `${received} samples decoded`)
+  const all = new Int16Array(received)
+  let at = 0
+  for (const chunk of chunks) { all.set(chunk, at); at += chunk.length }
+  const found = dominantFrequency(all.subarray(24000), 48000)
+  console.log(`# decoded from the page: ${found} Hz`)
+  assert.ok(Math.abs(found - 660) <= 10, `found ${found} Hz`)
   await finish(pair)
 })

@@ -9,7 +9,8 @@ const http = require('http')
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync']
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required'] // Web Audio runs without a click
 
 const files = {
   '/': [path.join(__dirname, 'page.html'), 'text/html'],
