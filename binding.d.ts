@@ -88,15 +88,17 @@ export declare class NativePeer {
   /** Sends a picture loss indication for a remote track, asking for a keyframe. */
   requestKeyFrame(remoteTrackId: number): boolean
   /**
-   * Starts (or stops) decoding a remote Opus track to PCM events. False when the track
-   * is gone.
+   * Starts (or stops) decoding a remote track: Opus to PCM events, H264 to I420 ones.
+   * False when the track is gone.
    */
-  decodeAudio(remoteTrackId: number, on: boolean): boolean
+  decodeMedia(remoteTrackId: number, on: boolean): boolean
   /**
    * Sends what `source` encodes on a sender too, under `key` (`source.detach(key)` ends
    * it; so does removing the sender or closing the peer). False when the sender is gone.
    */
   attachAudioSource(senderId: number, source: NativeAudioSource, key: number): boolean
+  /** Sends what `source` encodes on a sender too, under `key`, as `attach_audio_source`. */
+  attachVideoSource(senderId: number, source: NativeVideoSource, key: number): boolean
   /**
    * Test hook, live in debug builds only: panics in this call (`"sync"`) or in the
    * peer's task (`"task"`), to prove a panic never crosses into Node.
@@ -104,6 +106,22 @@ export declare class NativePeer {
   _panicForTest(place: string): number
   /** Closes the connection; a `closed` event follows, after which the peer holds nothing. */
   close(): void
+}
+
+/** `RTCVideoSource`'s native half; also behind `track.writeFrame()`. */
+export declare class NativeVideoSource {
+  constructor()
+  /**
+   * Queues a packed I420 frame for encoding. False when it replaced a frame still waiting
+   * (that one is dropped: the writer is faster than the encoder) or the source is stopped.
+   */
+  push(width: number, height: number, data: Uint8Array): boolean
+  /** Frames dropped because a newer one arrived before the encoder took them. */
+  get droppedFrames(): number
+  get encodedFrames(): number
+  detach(key: number): void
+  /** Drops the waiting frame and refuses more. */
+  stop(): void
 }
 
 /**
@@ -177,6 +195,7 @@ export type NativeEvent =
   | { type: 'rtp'; id: number; packet: Buffer }
   | { type: 'frame'; id: number; frame: MediaFrame }
   | { type: 'pcm'; id: number; frame: PcmFrame }
+  | { type: 'videoFrame'; id: number; frame: VideoFrameData }
   | { type: 'trackEnded'; id: number }
   | { type: 'closed' }
 
@@ -297,4 +316,12 @@ export declare function supportedCodecs(): SupportedCodecs
 export interface SupportedCodecs {
   audio: Array<string>
   video: Array<string>
+}
+
+/** A decoded picture in packed I420, as wrtc's `RTCVideoSink` gives it. */
+export interface VideoFrameData {
+  width: number
+  height: number
+  /** The Y plane, then U and V at half width and height, rows unpadded. */
+  data: Buffer
 }

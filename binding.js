@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.NativeAudioSource = nativeBinding.NativeAudioSource
 module.exports.NativeMediaReader = nativeBinding.NativeMediaReader
 module.exports.NativePeer = nativeBinding.NativePeer
+module.exports.NativeVideoSource = nativeBinding.NativeVideoSource
 module.exports.allocatorBytesInUse = nativeBinding.allocatorBytesInUse
 module.exports.debugEnabled = nativeBinding.debugEnabled
 module.exports.STREAM_MESSAGE_SIZE = nativeBinding.STREAM_MESSAGE_SIZE

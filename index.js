@@ -935,7 +935,7 @@ Peer.channelConfig = {}
 Peer.MediaStream = MediaStream
 Peer.MediaStreamTrack = MediaStreamTrack
 Peer.readMediaFile = readMediaFile
-/** wrtc's raw-media classes: RTCAudioSource, RTCAudioSink. */
+/** wrtc's raw-media API: RTCAudioSource/Sink, RTCVideoSource/Sink, i420ToRgba, rgbaToI420. */
 Peer.nonstandard = nonstandard
 
 module.exports = Peer

@@ -131,7 +131,7 @@ test('a slow PCM reader loses the oldest frames, counted; a track added to two p
   const stream = new MediaStream([track])
   const { remote: remoteOne } = await audioPair(stream)
   const { remote: remoteTwo } = await audioPair(stream)
-  const reader = remoteOne.createReadStream({ pcm: true })
+  const reader = remoteOne.createReadStream({ decoded: true })
   const heardTwo = hear(remoteTwo, 1)
   await playTone(samples => track.writePcm(samples), 440, { seconds: 6.5 })
   const { samples } = await heardTwo

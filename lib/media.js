@@ -1,12 +1,13 @@
 'use strict'
 // Media without a browser. A local track is fed with encoded frames (writeSample), RTP
-// packets (writeRtp) or PCM (writePcm, encoded to Opus natively) and sends them on every
-// peer it was added to; a remote track emits the RTP packets and reassembled frames that
-// arrive, and decoded PCM ('pcm') while anyone listens for it.
+// packets (writeRtp), PCM (writePcm, encoded to Opus natively) or I420 pictures (writeFrame,
+// encoded to H264 natively) and sends them on every peer it was added to; a remote track
+// emits the RTP packets and reassembled frames that arrive, and decoded PCM ('pcm') or I420
+// ('i420') while anyone listens for them.
 const { EventEmitter } = require('events')
 const { Readable } = require('stream')
 const { randomUUID } = require('crypto')
-const { NativeMediaReader, NativeAudioSource, supportedCodecs } = require('../binding')
+const { NativeMediaReader, NativeAudioSource, NativeVideoSource, supportedCodecs } = require('../binding')
 const { errCode, toBuffer } = require('./util')
 
 // What a track can carry, by kind, default first (media.rs owns the list).
@@ -14,7 +15,9 @@ const CODECS = supportedCodecs()
 const DEFAULT_DURATION_MS = { audio: 20, video: 1000 / 30 }
 // Frames a paused reader may hold before older ones are dropped: live media cannot wait.
 const READ_BUFFER_FRAMES = 256
-// Sender handles name themselves to a native audio source by this key.
+// The event a remote track emits its decoded media as, by kind.
+const DECODED = { audio: 'pcm', video: 'i420' }
+// Sender handles name themselves to a native audio or video source by this key.
 let nextSourceKey = 1
 
 class MediaStreamTrack extends EventEmitter {
@@ -42,11 +45,13 @@ class MediaStreamTrack extends EventEmitter {
     this.remote = false
     this._senders = new Set() // { native, senderId, added } per peer the track was added to
     this._source = null // remote tracks: { native, id }
-    this._pcmSource = null // local audio: the NativeAudioSource writePcm feeds
-    this._ownsPcmSource = false // made by writePcm, not shared from an RTCAudioSource
-    this._pcmWanted = false // remote audio: someone listens for 'pcm'
-    this.on('newListener', event => { if (event === 'pcm') this._wantPcm(true) })
-    this.on('removeListener', event => { if (event === 'pcm' && this.listenerCount('pcm') === 0) this._wantPcm(false) })
+    this._rawSource = null // local: the NativeAudioSource or NativeVideoSource that encodes for it
+    this._ownsRawSource = false // made by writePcm/writeFrame, not shared from an RTC*Source
+    this._decodedWanted = false // remote: someone listens for 'pcm' or 'i420'
+    this.on('newListener', event => { if (event === DECODED[this.kind]) this._wantDecoded(true) })
+    this.on('removeListener', event => {
+      if (event === DECODED[this.kind] && this.listenerCount(event) === 0) this._wantDecoded(false)
+    })
   }
 
   /**
@@ -81,52 +86,71 @@ class MediaStreamTrack extends EventEmitter {
     if (this.kind !== 'audio') throw errCode(new TypeError('writePcm() needs an audio track'), 'ERR_INVALID_ARG_TYPE')
     checkPcm(samples, sampleRate, channels)
     if (this.readyState === 'ended' || !this.enabled) return false
-    if (!this._pcmSource) this._usePcmSource(new NativeAudioSource(), true)
-    return this._pcmSource.push(samples, sampleRate, channels)
+    if (!this._rawSource) this._useRawSource(new NativeAudioSource(), true)
+    return this._rawSource.push(samples, sampleRate, channels)
   }
 
   /** Milliseconds of PCM written and not yet sent. */
   get pcmBufferedMs () {
-    return this._pcmSource ? this._pcmSource.bufferedMs : 0
+    return this._rawSource && this.kind === 'audio' ? this._rawSource.bufferedMs : 0
   }
 
-  // This track's PCM comes from `source` (its own, or an RTCAudioSource's).
-  _usePcmSource (source, owned) {
-    this._pcmSource = source
-    this._ownsPcmSource = owned
-    for (const handle of this._senders) this._attachPcm(handle)
+  /**
+   * Sends a picture on an H264 video track: `{ width, height, data }`, data packed I420 (Y,
+   * then U and V at half size; even dimensions). Encoded natively off the JS thread; returns
+   * false when it replaced a picture still waiting for the encoder (that one is dropped, as a
+   * camera's late frame is) or the track is ended.
+   */
+  writeFrame (frame) {
+    if (this.remote) throw errCode(new Error('cannot write to a remote track'), 'ERR_INVALID_ARG_TYPE')
+    if (this.kind !== 'video' || this.codec !== 'h264') {
+      throw errCode(new TypeError("writeFrame() encodes H264: create the track with { kind: 'video', codec: 'h264' }"), 'ERR_INVALID_ARG_TYPE')
+    }
+    checkI420(frame)
+    if (this.readyState === 'ended' || !this.enabled) return false
+    if (!this._rawSource) this._useRawSource(new NativeVideoSource(), true)
+    return this._rawSource.push(frame.width, frame.height, asBytes(frame.data))
+  }
+
+  // This track's raw media is encoded by `source` (its own, or an RTC*Source's).
+  _useRawSource (source, owned) {
+    this._rawSource = source
+    this._ownsRawSource = owned
+    for (const handle of this._senders) this._attachRaw(handle)
   }
 
   // Handles are added once the peer has asked for the native sender (`added` settles when
-  // it exists): only then can a PCM source reach it.
+  // it exists): only then can a native source reach it.
   _addSender (handle) {
     this._senders.add(handle)
-    if (this._pcmSource) this._attachPcm(handle)
+    if (this._rawSource) this._attachRaw(handle)
   }
 
   _removeSender (handle) {
     this._senders.delete(handle)
-    if (this._pcmSource && handle.sourceKey) this._pcmSource.detach(handle.sourceKey)
+    if (this._rawSource && handle.sourceKey) this._rawSource.detach(handle.sourceKey)
   }
 
-  _attachPcm (handle) {
+  _attachRaw (handle) {
     if (!handle.sourceKey) handle.sourceKey = nextSourceKey++
-    const source = this._pcmSource
+    const source = this._rawSource
     handle.added.then(() => {
-      if (this._pcmSource === source && this._senders.has(handle)) handle.native.attachAudioSource(handle.senderId, source, handle.sourceKey)
+      if (this._rawSource !== source || !this._senders.has(handle)) return
+      if (this.kind === 'audio') handle.native.attachAudioSource(handle.senderId, source, handle.sourceKey)
+      else handle.native.attachVideoSource(handle.senderId, source, handle.sourceKey)
     }, () => {})
   }
 
-  // Remote audio: decoding runs natively only while someone listens.
-  _wantPcm (wanted) {
-    if (this._pcmWanted === wanted) return
-    this._pcmWanted = wanted
-    if (this._source && this.kind === 'audio') this._source.native.decodeAudio(this._source.id, wanted)
+  // Remote tracks: decoding runs natively only while someone listens.
+  _wantDecoded (wanted) {
+    if (this._decodedWanted === wanted) return
+    this._decodedWanted = wanted
+    if (this._source) this._source.native.decodeMedia(this._source.id, wanted)
   }
 
   _setSource (source) {
     this._source = source
-    if (source && this._pcmWanted && this.kind === 'audio') source.native.decodeAudio(source.id, true)
+    if (source && this._decodedWanted) source.native.decodeMedia(source.id, true)
   }
 
   _write (write) {
@@ -146,29 +170,30 @@ class MediaStreamTrack extends EventEmitter {
   stop () {
     if (this.readyState === 'ended') return
     this.readyState = 'ended'
-    if (this._pcmSource) {
-      for (const handle of this._senders) if (handle.sourceKey) this._pcmSource.detach(handle.sourceKey)
-      if (this._ownsPcmSource) this._pcmSource.stop()
-      this._pcmSource = null
+    if (this._rawSource) {
+      for (const handle of this._senders) if (handle.sourceKey) this._rawSource.detach(handle.sourceKey)
+      if (this._ownsRawSource) this._rawSource.stop()
+      this._rawSource = null
     }
     this.emit('ended')
   }
 
-  /** A clone of a PCM-fed track sends what its original is fed, as browsers' clones do. */
+  /** A clone of a PCM- or I420-fed track sends what its original is fed, as browsers' do. */
   clone () {
     const track = new MediaStreamTrack({ kind: this.kind, codec: this.codec, label: this.label })
-    if (this._pcmSource) track._usePcmSource(this._pcmSource, false)
+    if (this._rawSource) track._useRawSource(this._rawSource, false)
     return track
   }
 
   /**
    * Remote tracks: a Readable (object mode) of frames `{ data, timestamp, keyframe }`, of
-   * RTP packets with `{ rtp: true }`, or of decoded audio with `{ pcm: true }`
-   * (`{ samples, sampleRate, channelCount, numberOfFrames, bitsPerSample }`). A reader that
-   * falls behind loses the oldest items, counted in the stream's `dropped`.
+   * RTP packets with `{ rtp: true }`, or of decoded media with `{ decoded: true }` (audio:
+   * `{ samples, sampleRate, channelCount, numberOfFrames, bitsPerSample }`, video:
+   * `{ width, height, data }` in I420). A reader that falls behind loses the oldest items,
+   * counted in the stream's `dropped`.
    */
-  createReadStream ({ rtp = false, pcm = false } = {}) {
-    const event = pcm ? 'pcm' : rtp ? 'rtp' : 'frame'
+  createReadStream ({ rtp = false, decoded = false } = {}) {
+    const event = decoded ? DECODED[this.kind] : rtp ? 'rtp' : 'frame'
     const stream = new Readable({ objectMode: true, read () {} })
     stream.dropped = 0
     const onData = item => {
@@ -285,4 +310,22 @@ function checkPcm (samples, sampleRate, channels) {
   if (samples.length % channels !== 0) throw errCode(new TypeError(`${samples.length} samples do not fill frames of ${channels} channels`), 'ERR_INVALID_ARG_TYPE')
 }
 
-module.exports = { MediaStream, MediaStreamTrack, readMediaFile, checkPcm }
+// wrtc's frames hold Uint8ClampedArrays; the native side reads plain bytes (a view, no copy).
+function asBytes (data) {
+  return data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.length)
+}
+
+// A picture as writeFrame and RTCVideoSource.onFrame take it.
+function checkI420 (frame) {
+  if (typeof frame !== 'object' || frame === null) throw errCode(new TypeError('a frame is { width, height, data }'), 'ERR_INVALID_ARG_TYPE')
+  const { width, height, data } = frame
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 2 || height < 2 || width > 4096 || height > 4096 || width % 2 || height % 2) {
+    throw errCode(new TypeError(`frame width and height must be even integers from 2 to 4096, got ${width}x${height}`), 'ERR_INVALID_ARG_TYPE')
+  }
+  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) throw errCode(new TypeError('frame data must be a Uint8Array or Uint8ClampedArray of I420'), 'ERR_INVALID_ARG_TYPE')
+  if (data.length !== width * height * 3 / 2) {
+    throw errCode(new TypeError(`an I420 frame of ${width}x${height} is ${width * height * 3 / 2} bytes, got ${data.length}`), 'ERR_INVALID_ARG_TYPE')
+  }
+}
+
+module.exports = { MediaStream, MediaStreamTrack, readMediaFile, checkPcm, checkI420, asBytes }

@@ -17,6 +17,7 @@ const { errCode } = require('./util')
 /** @typedef {import('../binding').RemoteTrackInfo} RemoteTrackInfo */
 /** @typedef {import('../binding').MediaFrame} MediaFrame */
 /** @typedef {import('../binding').PcmFrame} PcmFrame */
+/** @typedef {import('../binding').VideoFrameData} VideoFrameData */
 /** @typedef {'iceGatheringState' | 'iceConnectionState' | 'connectionState' | 'signalingState'} StateName */
 
 /**
@@ -30,7 +31,7 @@ const { errCode } = require('./util')
  * @property {() => void} _onChannelBufferedAmountLow
  * @property {(err: Error) => void} _onNativeError
  * @property {(id: number, track: RemoteTrackInfo) => void} _onTrack
- * @property {(id: number, kind: 'rtp' | 'frame' | 'pcm', item: Buffer | MediaFrame | PcmFrame) => void} _onRemoteMedia
+ * @property {(id: number, kind: 'rtp' | 'frame' | 'pcm' | 'i420', item: Buffer | MediaFrame | PcmFrame | VideoFrameData) => void} _onRemoteMedia
  * @property {(id: number) => void} _onRemoteTrackEnded
  * @property {() => void} _onNativeClosed
  */
@@ -175,11 +176,11 @@ class NativeBridge {
   requestKeyFrame (remoteTrackId) { return this._peer.requestKeyFrame(remoteTrackId) }
 
   /**
-   * Decoded PCM events for a remote audio track, on or off.
+   * Decoded PCM or I420 events for a remote track, on or off.
    * @param {number} remoteTrackId
    * @param {boolean} on
    */
-  decodeAudio (remoteTrackId, on) { return this._peer.decodeAudio(remoteTrackId, on) }
+  decodeMedia (remoteTrackId, on) { return this._peer.decodeMedia(remoteTrackId, on) }
 
   /**
    * @param {number} senderId
@@ -187,6 +188,13 @@ class NativeBridge {
    * @param {number} key names this sender to the source, for its detach()
    */
   attachAudioSource (senderId, source, key) { return this._peer.attachAudioSource(senderId, source, key) }
+
+  /**
+   * @param {number} senderId
+   * @param {import('../binding').NativeVideoSource} source
+   * @param {number} key names this sender to the source, for its detach()
+   */
+  attachVideoSource (senderId, source, key) { return this._peer.attachVideoSource(senderId, source, key) }
 
   /**
    * Debug builds only: a panic in this call ('sync') or in the peer's task ('task').
@@ -263,6 +271,7 @@ class NativeBridge {
       case 'rtp': return peer._onRemoteMedia(event.id, 'rtp', event.packet)
       case 'frame': return peer._onRemoteMedia(event.id, 'frame', event.frame)
       case 'pcm': return peer._onRemoteMedia(event.id, 'pcm', event.frame)
+      case 'videoFrame': return peer._onRemoteMedia(event.id, 'i420', event.frame)
       case 'trackEnded': return peer._onRemoteTrackEnded(event.id)
       case 'error': return peer._onNativeError(errCode(new Error(event.message), event.code))
       case 'closed':

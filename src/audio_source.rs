@@ -8,12 +8,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use napi_derive::napi;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
 use crate::error::NativeError;
 use crate::executor::spawn;
-use crate::media::MediaWrite;
+use crate::media::{MediaWrite, SenderQueue};
 use crate::pcm::{Encoder, Resampler, FRAME_SAMPLES, OPUS_RATE};
 use crate::sync::lock;
 
@@ -35,7 +34,7 @@ struct SourceState {
     resampler: Option<Resampler>,
     encoder: Option<Encoder>,
     /// Sender queues, by the key JS attached them with.
-    attached: Vec<(u32, UnboundedSender<MediaWrite>)>,
+    attached: Vec<(u32, SenderQueue)>,
     pumping: bool,
     stopped: bool,
 }
@@ -120,7 +119,7 @@ impl NativeAudioSource {
     }
 
     /// Sends this source's audio on `queue` too, under `key`, until detached.
-    pub fn attach(&self, key: u32, queue: UnboundedSender<MediaWrite>) {
+    pub fn attach(&self, key: u32, queue: SenderQueue) {
         let mut state = lock(&self.state);
         state.attached.retain(|(existing, _)| *existing != key);
         state.attached.push((key, queue));
@@ -197,6 +196,7 @@ async fn pump(state: Arc<Mutex<SourceState>>) {
             let mut guard = lock(&state);
             guard.attached.retain(|(_, queue)| {
                 queue
+                    .writes
                     .send(MediaWrite::Sample {
                         data: packet.clone(),
                         duration: FRAME,
@@ -237,6 +237,7 @@ fn encode(state: &mut SourceState, frame: &[i16]) -> Option<Bytes> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicBool;
     use tokio::sync::mpsc;
 
     #[test]
@@ -252,8 +253,15 @@ mod tests {
     fn a_second_of_audio_leaves_as_fifty_frames_in_real_time() {
         crate::executor::tokio_runtime().block_on(async {
             let source = NativeAudioSource::new();
-            let (queue, mut sent) = mpsc::unbounded_channel();
-            source.attach(1, queue);
+            let (writes, mut sent) = mpsc::unbounded_channel();
+            let keyframe_wanted = Arc::new(AtomicBool::new(false));
+            source.attach(
+                1,
+                SenderQueue {
+                    writes,
+                    keyframe_wanted,
+                },
+            );
             let started = Instant::now();
             assert!(source.push(&vec![1000; 48_000], 48_000, 1).unwrap());
             assert!(source.buffered_ms() > 900.0);

@@ -94,6 +94,15 @@ pub struct PcmFrame {
     pub number_of_frames: u32,
 }
 
+/// A decoded picture in packed I420, as wrtc's `RTCVideoSink` gives it.
+#[napi(object, object_from_js = false)]
+pub struct VideoFrameData {
+    pub width: u32,
+    pub height: u32,
+    /// The Y plane, then U and V at half width and height, rows unpadded.
+    pub data: Buffer,
+}
+
 /// A local track whose transceiver has no m-line yet.
 #[napi(object, object_from_js = false)]
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,10 +216,15 @@ pub enum NativeEvent {
         id: u32,
         frame: MediaFrame,
     },
-    /// Remote audio track `id`'s frame decoded, while JS asks for PCM (`decodeAudio`).
+    /// Remote audio track `id`'s frame decoded, while JS asks for it (`decodeMedia`).
     Pcm {
         id: u32,
         frame: PcmFrame,
+    },
+    /// Remote video track `id`'s frame decoded, while JS asks for it (`decodeMedia`).
+    VideoFrame {
+        id: u32,
+        frame: VideoFrameData,
     },
     TrackEnded {
         id: u32,

@@ -13,6 +13,8 @@ mod config;
 mod error;
 mod events;
 mod executor;
+mod h264;
+mod keyframe_requests;
 mod logging;
 mod media;
 mod media_file;
@@ -27,6 +29,7 @@ mod stats;
 mod stun;
 mod sync;
 mod udp;
+mod video_source;
 
 pub use config::{ChannelOptions, IceServerOptions, PeerOptions};
 pub use events::NativeEvent;

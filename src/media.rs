@@ -35,9 +35,12 @@ use webrtc::rtp_transceiver::RtpSender;
 use crate::error::{coded, NativeError};
 use crate::events::{
     EventSink, MediaFrame, NativeEvent, PcmFrame, PendingTrack, RemoteTrackInfo, ReplyValue,
+    VideoFrameData,
 };
 use crate::executor::spawn;
-use crate::pcm::{Decoder, OPUS_RATE};
+use crate::h264::H264Decoder;
+use crate::keyframe_requests::KeyframeFlags;
+use crate::pcm::{self, OPUS_RATE};
 use crate::sync::lock;
 
 /// The codecs a local track can name, by kind; the first of each is the kind's default.
@@ -117,6 +120,11 @@ pub enum MediaWrite {
 pub struct LocalSender {
     pub writes: mpsc::UnboundedSender<MediaWrite>,
     pub rtp_sender: Arc<dyn RtpSender>,
+    pub ssrc: u32,
+    /// Set when the receiver asked for a keyframe (keyframe_requests.rs) or missed a frame
+    /// (one written before negotiation gave the sender a payload type): a video source then
+    /// encodes a keyframe next.
+    pub keyframe_wanted: Arc<AtomicBool>,
 }
 
 pub struct TrackSpec {
@@ -124,6 +132,13 @@ pub struct TrackSpec {
     pub stream_id: String,
     pub kind: String,
     pub codec: String,
+}
+
+/// What a natively encoding source holds of each sender it feeds.
+#[derive(Clone)]
+pub struct SenderQueue {
+    pub writes: mpsc::UnboundedSender<MediaWrite>,
+    pub keyframe_wanted: Arc<AtomicBool>,
 }
 
 /// Local tracks added to one peer, by the sender id JS chose.
@@ -150,17 +165,20 @@ pub enum TrackRequest {
 pub async fn perform(
     connection: &dyn PeerConnection,
     senders: &Senders,
+    keyframe_flags: &KeyframeFlags,
     request: TrackRequest,
 ) -> Result<ReplyValue, NativeError> {
     match request {
         TrackRequest::AddTrack { sender_id, spec } => {
             let sender = add_track(connection, spec).await?;
+            lock(keyframe_flags).insert(sender.ssrc, sender.keyframe_wanted.clone());
             lock(senders).insert(sender_id, sender);
         }
         TrackRequest::RemoveTrack { sender_id } => {
             let Some(sender) = lock(senders).remove(&sender_id) else {
                 return Err(NativeError::new("ERR_TRACK_NOT_ADDED", "no such sender"));
             };
+            lock(keyframe_flags).remove(&sender.ssrc);
             connection
                 .remove_track(&sender.rtp_sender)
                 .await
@@ -268,15 +286,22 @@ async fn add_track(
         .await
         .map_err(coded("ERR_ADD_TRACK"))?;
     let (writes, queue) = mpsc::unbounded_channel();
+    let keyframe_wanted = Arc::new(AtomicBool::new(false));
     let sender = SenderTask {
         track,
         rtp_sender: rtp_sender.clone(),
         ssrc,
         payload_type: None,
         sequence: SequenceRewriter::default(),
+        keyframe_wanted: keyframe_wanted.clone(),
     };
     spawn(sender.run(queue));
-    Ok(LocalSender { writes, rtp_sender })
+    Ok(LocalSender {
+        writes,
+        rtp_sender,
+        ssrc,
+        keyframe_wanted,
+    })
 }
 
 struct SenderTask {
@@ -286,6 +311,7 @@ struct SenderTask {
     /// Learnt from the sender once negotiation has given it one.
     payload_type: Option<u8>,
     sequence: SequenceRewriter,
+    keyframe_wanted: Arc<AtomicBool>,
 }
 
 /// Sequence numbers for forwarded RTP: one continuous series on our SSRC, whatever the
@@ -345,6 +371,7 @@ impl SenderTask {
             };
         }
         let Some(payload_type) = self.payload_type else {
+            self.keyframe_wanted.store(true, Ordering::Relaxed);
             return;
         };
         let result = match write {
@@ -382,16 +409,16 @@ impl SenderTask {
     }
 }
 
-/// Delivers a remote track's packets and frames until it ends; its Opus frames decoded too
-/// while `wants_pcm` is set.
+/// Delivers a remote track's packets and frames until it ends; its frames decoded too (Opus
+/// to PCM, H264 to I420) while `wants_decoded` is set.
 pub async fn run_remote_track(
     id: u32,
     track: Arc<dyn TrackRemote>,
     events: EventSink,
-    wants_pcm: Arc<AtomicBool>,
+    wants_decoded: Arc<AtomicBool>,
 ) {
     let mut assembler: Option<FrameAssembler> = None;
-    let mut decoder: Option<Decoder> = None;
+    let mut decoding = RawDecoding::default();
     while let Some(event) = track.poll().await {
         match event {
             TrackRemoteEvent::OnOpen(init) => {
@@ -402,6 +429,7 @@ pub async fn run_remote_track(
                     .unwrap_or_default();
                 let kind = track.kind().await.to_string();
                 assembler = FrameAssembler::new(&codec);
+                decoding = RawDecoding::default();
                 events.emit(NativeEvent::Track {
                     id,
                     track: RemoteTrackInfo {
@@ -422,21 +450,9 @@ pub async fn run_remote_track(
                     });
                 }
                 if let Some(frame) = frame {
-                    let opus = matches!(assembler.as_ref().map(|a| &a.codec), Some(Codec::Opus));
-                    if opus && wants_pcm.load(Ordering::Relaxed) {
-                        let decoded = decoder
-                            .get_or_insert_with(Decoder::default)
-                            .decode(&frame.data);
-                        if let Some(pcm) = decoded {
-                            events.emit(NativeEvent::Pcm {
-                                id,
-                                frame: PcmFrame {
-                                    number_of_frames: (pcm.samples.len() / pcm.channels) as u32,
-                                    channel_count: pcm.channels as u32,
-                                    sample_rate: OPUS_RATE,
-                                    samples: pcm.samples.into(),
-                                },
-                            });
+                    if wants_decoded.load(Ordering::Relaxed) {
+                        if let Some(event) = decoding.decode(id, &track, &frame).await {
+                            events.emit(event);
                         }
                     }
                     events.emit(NativeEvent::Frame {
@@ -454,6 +470,94 @@ pub async fn run_remote_track(
         }
     }
     events.emit(NativeEvent::TrackEnded { id });
+}
+
+enum RawDecoder {
+    Opus(pcm::Decoder),
+    H264(H264Decoder),
+}
+
+/// A remote track's decoder, made when JS first asks for raw media; video decoders ask the
+/// sender for a keyframe to start from, and again when the stream breaks.
+#[derive(Default)]
+struct RawDecoding {
+    decoder: Option<RawDecoder>,
+    last_keyframe_request: Option<Instant>,
+    /// The codec has no decoder here (VP8, VP9, AV1): said once, then nothing.
+    unsupported: bool,
+}
+
+impl RawDecoding {
+    const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_secs(1);
+
+    async fn decode(
+        &mut self,
+        id: u32,
+        track: &Arc<dyn TrackRemote>,
+        frame: &Frame,
+    ) -> Option<NativeEvent> {
+        if self.decoder.is_none() && !self.unsupported {
+            self.decoder = match frame.codec {
+                Codec::Opus => Some(RawDecoder::Opus(pcm::Decoder::default())),
+                Codec::H264 => H264Decoder::new()
+                    .inspect_err(|error| log::warn!("{error}"))
+                    .ok()
+                    .map(RawDecoder::H264),
+                _ => None,
+            };
+            if self.decoder.is_none() {
+                log::debug!("remote track {id}: no decoder for its codec");
+                self.unsupported = true;
+            }
+            if matches!(self.decoder, Some(RawDecoder::H264(_))) && !frame.keyframe {
+                self.request_keyframe(track).await;
+            }
+        }
+        match self.decoder.as_mut()? {
+            RawDecoder::Opus(decoder) => {
+                let pcm = decoder.decode(&frame.data)?;
+                Some(NativeEvent::Pcm {
+                    id,
+                    frame: PcmFrame {
+                        number_of_frames: (pcm.samples.len() / pcm.channels) as u32,
+                        channel_count: pcm.channels as u32,
+                        sample_rate: OPUS_RATE,
+                        samples: pcm.samples.into(),
+                    },
+                })
+            }
+            RawDecoder::H264(decoder) => {
+                // Milliseconds of work: let the runtime move other tasks off this worker.
+                let decoded = tokio::task::block_in_place(|| decoder.decode(&frame.data));
+                match decoded {
+                    Ok(Some(picture)) => Some(NativeEvent::VideoFrame {
+                        id,
+                        frame: VideoFrameData {
+                            width: picture.width,
+                            height: picture.height,
+                            data: picture.data.into(),
+                        },
+                    }),
+                    Ok(None) => None,
+                    Err(error) => {
+                        log::debug!("remote track {id}: {error}");
+                        self.request_keyframe(track).await;
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    async fn request_keyframe(&mut self, track: &Arc<dyn TrackRemote>) {
+        let due = self
+            .last_keyframe_request
+            .is_none_or(|last| last.elapsed() >= Self::KEYFRAME_REQUEST_INTERVAL);
+        if due {
+            self.last_keyframe_request = Some(Instant::now());
+            request_key_frame(track).await;
+        }
+    }
 }
 
 /// Asks the remote for a keyframe (RTCP PLI) on every stream of the track.
@@ -476,11 +580,13 @@ fn codec_name(mime: &str) -> String {
 /// A reassembled frame: the depacketized payloads of one RTP timestamp.
 #[derive(Debug)]
 struct Frame {
+    codec: Codec,
     data: Vec<u8>,
     timestamp: u32,
     keyframe: bool,
 }
 
+#[derive(Debug, Clone, Copy)]
 enum Codec {
     Opus,
     Vp8,
@@ -550,6 +656,7 @@ impl FrameAssembler {
         // Taken whole, the buffer becomes the frame's Vec without a copy.
         let data = Vec::from(std::mem::take(&mut self.parts));
         Some(Frame {
+            codec: self.codec,
             keyframe: is_keyframe(&self.codec, &data),
             data,
             timestamp: header.timestamp,

@@ -14,6 +14,7 @@ use bytes::{Bytes, BytesMut};
 use futures::FutureExt;
 use napi::bindgen_prelude::{BufferSlice, Function};
 use napi_derive::napi;
+use rtc::interceptor::Slot;
 use rtc::peer_connection::configuration::RTCOfferOptions;
 use rtc::peer_connection::transport::RTCDtlsTransportState;
 use tokio::sync::mpsc;
@@ -34,12 +35,14 @@ use crate::config::PeerOptions;
 use crate::error::{coded, panic_message, NativeError};
 use crate::events::{CandidatePair, EventSink, NativeEvent, ReplyValue, SessionDescription};
 use crate::executor::spawn;
-use crate::media::{self, MediaWrite, Senders, TrackRequest, TrackSpec};
+use crate::keyframe_requests::{self, KeyframeFlags, KeyframeRequests};
+use crate::media::{self, MediaWrite, SenderQueue, Senders, TrackRequest, TrackSpec};
 use crate::network::{CandidateRewriter, NetworkPlan};
 use crate::runtime::PeerRuntime;
 use crate::signal;
 use crate::stats;
 use crate::sync::lock;
+use crate::video_source::NativeVideoSource;
 
 /// State shared by the JS handle, the peer task, the channel task and webrtc's callbacks.
 struct PeerShared {
@@ -51,6 +54,7 @@ struct PeerShared {
     /// NAT 1:1 and shared-port presentation of our host candidates.
     rewriter: OnceLock<CandidateRewriter>,
     senders: Senders,
+    keyframe_flags: KeyframeFlags,
     /// Remote tracks, by the id their events carry.
     remote_tracks: Mutex<HashMap<u32, RemoteTrack>>,
     next_remote_track: AtomicU32,
@@ -65,8 +69,8 @@ struct PeerShared {
 
 struct RemoteTrack {
     track: Arc<dyn TrackRemote>,
-    /// JS listens for decoded PCM (media::run_remote_track reads it per frame).
-    wants_pcm: Arc<AtomicBool>,
+    /// JS listens for decoded PCM or I420 (media::run_remote_track reads it per frame).
+    wants_decoded: Arc<AtomicBool>,
 }
 
 /// With `iceTransportPolicy: 'relay'`, a peer whose every TURN server refused its allocation
@@ -88,6 +92,7 @@ impl PeerShared {
             candidate_mid: Mutex::new("0".to_owned()),
             rewriter: OnceLock::new(),
             senders: Mutex::default(),
+            keyframe_flags: KeyframeFlags::default(),
             remote_tracks: Mutex::default(),
             next_remote_track: AtomicU32::new(1),
             connection: OnceLock::new(),
@@ -399,13 +404,13 @@ impl NativePeer {
         true
     }
 
-    /// Starts (or stops) decoding a remote Opus track to PCM events. False when the track
-    /// is gone.
+    /// Starts (or stops) decoding a remote track: Opus to PCM events, H264 to I420 ones.
+    /// False when the track is gone.
     #[napi(catch_unwind)]
-    pub fn decode_audio(&self, remote_track_id: u32, on: bool) -> bool {
+    pub fn decode_media(&self, remote_track_id: u32, on: bool) -> bool {
         lock(&self.shared.remote_tracks)
             .get(&remote_track_id)
-            .map(|remote| remote.wants_pcm.store(on, Ordering::Relaxed))
+            .map(|remote| remote.wants_decoded.store(on, Ordering::Relaxed))
             .is_some()
     }
 
@@ -418,14 +423,32 @@ impl NativePeer {
         source: &NativeAudioSource,
         key: u32,
     ) -> bool {
-        let Some(queue) = lock(&self.shared.senders)
+        self.sender_queue(sender_id)
+            .map(|queue| source.attach(key, queue))
+            .is_some()
+    }
+
+    /// Sends what `source` encodes on a sender too, under `key`, as `attach_audio_source`.
+    #[napi(catch_unwind)]
+    pub fn attach_video_source(
+        &self,
+        sender_id: u32,
+        source: &NativeVideoSource,
+        key: u32,
+    ) -> bool {
+        self.sender_queue(sender_id)
+            .map(|queue| source.attach(key, queue))
+            .is_some()
+    }
+
+    /// A sender's queue and keyframe flag, for a source that encodes natively.
+    fn sender_queue(&self, sender_id: u32) -> Option<SenderQueue> {
+        lock(&self.shared.senders)
             .get(&sender_id)
-            .map(|sender| sender.writes.clone())
-        else {
-            return false;
-        };
-        source.attach(key, queue);
-        true
+            .map(|sender| SenderQueue {
+                writes: sender.writes.clone(),
+                keyframe_wanted: sender.keyframe_wanted.clone(),
+            })
     }
 
     /// Test hook, live in debug builds only: panics in this call (`"sync"`) or in the
@@ -540,7 +563,11 @@ async fn build_connection(
     // The interceptors do not depend on the engine; what they register in one is already in
     // the shared engine, so this one is thrown away.
     let registry = register_default_interceptors(Registry::new(), &mut MediaEngine::default())
-        .map_err(constructor_error)?;
+        .map_err(constructor_error)?
+        .with(
+            Slot::from(keyframe_requests::SLOT),
+            KeyframeRequests::new(shared.keyframe_flags.clone()),
+        );
     let relay_only_servers = options.relay_only_turn_servers();
     lock(&shared.turn_refusals).relay_only_servers = relay_only_servers;
     let skipped = options.unsupported_turn_urls();
@@ -648,7 +675,9 @@ async fn perform(
                 reports: stats::report_to_json(&report, &ice),
             })
         }
-        Request::Track(request) => media::perform(connection, &shared.senders, request).await,
+        Request::Track(request) => {
+            media::perform(connection, &shared.senders, &shared.keyframe_flags, request).await
+        }
         Request::Panic => panic!("forced by _panicForTest"),
     }
 }
@@ -933,17 +962,17 @@ impl PeerConnectionEventHandler for Handler {
             .shared
             .next_remote_track
             .fetch_add(1, Ordering::Relaxed);
-        let wants_pcm = Arc::new(AtomicBool::new(false));
+        let wants_decoded = Arc::new(AtomicBool::new(false));
         let remote = RemoteTrack {
             track: track.clone(),
-            wants_pcm: wants_pcm.clone(),
+            wants_decoded: wants_decoded.clone(),
         };
         lock(&self.shared.remote_tracks).insert(id, remote);
         let shared = self.shared.clone();
         spawn(async move {
             let events = shared.events.clone();
             shared
-                .guarded(media::run_remote_track(id, track, events, wants_pcm))
+                .guarded(media::run_remote_track(id, track, events, wants_decoded))
                 .await;
             lock(&shared.remote_tracks).remove(&id);
         });
