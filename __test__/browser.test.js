@@ -6,6 +6,7 @@ const assert = require('node:assert/strict')
 const { Peer, LOCAL, waitFor, withTimeout, until, destroyAll, destroyMade, track, drain } = require('./helpers')
 const harness = require('./browser/harness')
 const { sine, dominantFrequency } = require('./fixtures/tones')
+const { QUADRANTS, quadrantPicture, quadrantError, quadrantColours } = require('./fixtures/pictures')
 
 const skip = harness.chromiumAvailable()
   ? false
@@ -335,5 +336,50 @@ test('the page\'s 660 Hz OscillatorNode arrives in Node as PCM at 660 Hz', { ski
   const found = dominantFrequency(all.subarray(24000), 48000)
   console.log(`# decoded from the page: ${found} Hz`)
   assert.ok(Math.abs(found - 660) <= 10, `found ${found} Hz`)
+  await finish(pair)
+})
+
+// Raw video with a browser: I420 from Node shown by Chromium, and Chromium's canvas decoded
+// to I420 in Node (H264 encoded and decoded in the addon).
+test('I420 quadrants written in Node show in their colours on the page\'s canvas', { skip, timeout: 60000 }, async () => {
+  const video = new MediaStreamTrack({ kind: 'video', codec: 'h264' })
+  const pair = await browserPair({ nodeOpts: { initiator: true, stream: new MediaStream([video]) } })
+  await connected(pair)
+  const picture = quadrantPicture(320, 240)
+  const near = (got, want) => got.every((value, c) => Math.abs(value - want[c]) <= 24)
+  let seen = null
+  const started = Date.now()
+  for (let frame = 0; Date.now() - started < 15000; frame++) {
+    video.writeFrame(picture)
+    if (frame % 15 === 14) {
+      seen = await pair.page.evaluate(() => window.browserPeer.videoColours())
+      if (seen && seen.width === 320 && QUADRANTS.every(({ rgb }, index) => near(seen.colours[index], rgb))) break
+    }
+    await new Promise(resolve => setTimeout(resolve, Math.max(0, started + (frame + 1) * 1000 / 30 - Date.now())))
+  }
+  console.log(`# the page drew: ${JSON.stringify(seen)}`)
+  assert.ok(seen, 'the page shows the video')
+  assert.deepEqual([seen.width, seen.height], [320, 240])
+  QUADRANTS.forEach(({ name, rgb }, index) => assert.ok(near(seen.colours[index], rgb), `${name}: ${seen.colours[index]}`))
+  await finish(pair)
+})
+
+test('the page\'s canvas of quadrants, sent as H264, decodes in Node to I420 in their colours', { skip, timeout: 60000 }, async () => {
+  const pair = await browserPair({ browserOpts: { initiator: true, quadrants: true, preferH264: true } })
+  const tracks = []
+  pair.node.on('track', track => tracks.push(track))
+  await connected(pair)
+  assert.ok(await until(() => tracks.length === 1, 20000), 'a track event')
+  const [remote] = tracks
+  assert.equal(remote.codec, 'h264')
+  const pictures = []
+  remote.on('i420', picture => pictures.push(picture))
+  assert.ok(await until(() => pictures.length >= 20, 20000), `${pictures.length} pictures decoded`)
+  const last = pictures[pictures.length - 1]
+  // The pixels come as Chromium encoded them: BT.709, full range, for a canvas.
+  const error = quadrantError(last, 'yuv709Full')
+  console.log(`# decoded from the page: ${last.width}x${last.height}, ${JSON.stringify(quadrantColours(last))}, off by ${error}`)
+  assert.deepEqual([last.width, last.height], [320, 240])
+  assert.ok(error <= 12, `colours off by ${error}: ${JSON.stringify(quadrantColours(last))}`)
   await finish(pair)
 })

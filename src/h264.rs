@@ -5,7 +5,7 @@
 use openh264::decoder::Decoder;
 use openh264::encoder::{
     BitRate, Encoder, EncoderConfig, FrameRate, FrameType, IntraFramePeriod, RateControlMode,
-    UsageType,
+    UsageType, VuiConfig,
 };
 use openh264::formats::{YUVBuffer, YUVSource};
 use openh264::OpenH264API;
@@ -45,7 +45,7 @@ pub struct I420 {
 }
 
 /// An H264 encoder for one source: constrained baseline as the SDP offers it, a keyframe at
-/// least every 2 s at 30 fps, re-created when the frame size changes.
+/// least every 2 s at 30 fps, BT.601 colour signalled, re-created when the frame size changes.
 pub struct H264Encoder {
     encoder: Encoder,
     size: (u32, u32),
@@ -60,7 +60,10 @@ impl H264Encoder {
             .max_frame_rate(FrameRate::from_hz(30.0))
             .rate_control_mode(RateControlMode::Bitrate)
             .usage_type(UsageType::CameraVideoRealTime)
-            .intra_frame_period(IntraFramePeriod::from_num_frames(60));
+            .intra_frame_period(IntraFramePeriod::from_num_frames(60))
+            // I420 in is BT.601 limited range, as libwebrtc's and libyuv's: said in the stream,
+            // or Chromium takes an unmarked one for BT.709 and greens come out dull.
+            .vui(VuiConfig::bt601());
         let encoder = Encoder::with_api_config(OpenH264API::from_source(), config)
             .map_err(|error| format!("cannot create an H264 encoder: {error}"))?;
         Ok(Self {

@@ -1,41 +1,32 @@
 'use strict'
 // What simple-peer 9.11.1's test/common.js gives its cases, for Node without wrtc: a local
-// config (no STUN, no TURN: the tests run in a private namespace), a MediaStream of two VP8
-// tracks fed with fixture frames at 30 fps, and tape's counted assertions (t.plan) on top
-// of node:test.
+// config (no STUN, no TURN: the tests run in a private namespace), getMediaStream() as the
+// original makes it under wrtc (two tracks of one nonstandard RTCVideoSource), here fed with
+// 100x100 I420 pictures at 30 fps as the browser branch's canvas.captureStream(30) is, and
+// tape's counted assertions (t.plan) on top of node:test.
 const assert = require('node:assert/strict')
-const path = require('path')
 const Peer = require('../..')
 
-const { MediaStream, MediaStreamTrack, readMediaFile } = Peer
+const { MediaStream } = Peer
+const { RTCVideoSource } = Peer.nonstandard
 
 const config = Object.freeze({ iceServers: [] })
 
-const VP8_FIXTURE = path.join(__dirname, '..', 'fixtures', 'media', 'vp8.ivf')
 const FRAME_INTERVAL_MS = 1000 / 30
+const SIZE = 100
 
-let frames = null
-const fedTracks = new Set()
+const sources = new Map() // RTCVideoSource -> its tracks
 let feeder = null
-let nextFrame = 0
+let frameNumber = 0
 
-// Reads the fixture's frames once; call from before() in files that use getMediaStream().
-async function loadFrames () {
-  if (frames) return
-  const loaded = []
-  for await (const sample of readMediaFile(VP8_FIXTURE)) loaded.push(sample.data)
-  frames = loaded
-}
+// Nothing to load: the pictures are drawn here. Kept for the files' before().
+async function loadFrames () {}
 
-// A stream of two VP8 tracks, as common.getMediaStream() makes from one RTCVideoSource: both
-// tracks carry the same frames, like a camera a Node program streams from a file.
+// simple-peer's getMediaStream() under wrtc, line for line: one source, two tracks.
 function getMediaStream () {
-  if (!frames) throw new Error('call loadFrames() in before() first')
-  const tracks = [
-    new MediaStreamTrack({ kind: 'video', codec: 'vp8' }),
-    new MediaStreamTrack({ kind: 'video', codec: 'vp8' })
-  ]
-  tracks.forEach(track => fedTracks.add(track))
+  const source = new RTCVideoSource()
+  const tracks = [source.createTrack(), source.createTrack()]
+  sources.set(source, tracks)
   if (!feeder) {
     feeder = setInterval(feedFrame, FRAME_INTERVAL_MS)
     feeder.unref()
@@ -43,19 +34,21 @@ function getMediaStream () {
   return new MediaStream(tracks)
 }
 
+// A grey picture whose brightness moves, so every frame differs, to every source with a
+// live track.
 function feedFrame () {
-  const frame = frames[nextFrame]
-  nextFrame = (nextFrame + 1) % frames.length
-  for (const track of fedTracks) {
-    if (track.readyState === 'ended') fedTracks.delete(track)
-    else track.writeSample(frame, { duration: FRAME_INTERVAL_MS })
+  const data = new Uint8Array(SIZE * SIZE * 3 / 2).fill(128)
+  data.fill(16 + (frameNumber++ * 4) % 220, 0, SIZE * SIZE)
+  for (const [source, tracks] of sources) {
+    if (tracks.every(track => track.readyState === 'ended')) sources.delete(source)
+    else source.onFrame({ width: SIZE, height: SIZE, data })
   }
 }
 
 // Stops every track getMediaStream() made; for after().
 function stopMedia () {
-  for (const track of fedTracks) track.stop()
-  fedTracks.clear()
+  for (const tracks of sources.values()) tracks.forEach(track => track.stop())
+  sources.clear()
   clearInterval(feeder)
   feeder = null
 }
