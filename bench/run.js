@@ -27,7 +27,7 @@ const CASES = [...new Set(METRICS.map(metric => metric[1]))]
 const TIME_LIMIT_MS = 90000
 // Connect cases finish in seconds when every connect completes (30 connects, 10 without
 // trickle); node-datachannel's never connects without trickle, and sometimes hangs one.
-const TIME_LIMITS_MS = { connect_trickle: 60000, connect_no_trickle: 30000, scale_10k: 420000, scale_1k_idle: 420000 }
+const TIME_LIMITS_MS = { connect_trickle: 60000, connect_no_trickle: 30000, scale_10k: 420000, scale_1k_idle: 420000, raw_media: 600000 }
 // One run of a timed case varies by ±15% here (and a connect p90 by more, when a burst of
 // load hits its slowest few connects), which can decide a ratio near its target: those cases
 // run three times and report the median run by the field named here. A run slower than
@@ -177,6 +177,21 @@ function main () {
   }
   nativeOnly('load500', '500 pairs in one process, ordered messages for 30 s',
     r => `${r.pairs} pairs, ${format(r.msg_per_s)} msg/s in total, none lost or reordered, no errors`)
+
+  // Raw media (PCM and I420 through the codecs), this package and wrtc's nonstandard API.
+  console.log('\nRaw media in real time, one process (CPU as % of one core per stream; see raw_media in bench/case.js):\n')
+  console.log('| stack | Opus stereo: encode | decode | streams kept in real time | 640x480 at 30 fps: encode | decode | streams kept in real time |')
+  console.log('| --- | --- | --- | --- | --- | --- | --- |')
+  for (const stack of ['native', 'wrtc']) {
+    process.stderr.write(`${stack} raw_media … `)
+    const r = results[stack].raw_media = runCase(stack, 'raw_media')
+    process.stderr.write((r.error || 'ok') + '\n')
+    const share = value => `${format(value * 100)}%`
+    const kept = k => `${k.streams_in_real_time}${k.streams_in_real_time === k.streams_limit ? '+' : ''}`
+    console.log(r.error
+      ? `| ${label[stack]} | no result: ${r.error} | | | | | |`
+      : `| ${label[stack]} | ${share(r.audio.encode_core_share)} | ${share(r.audio.decode_core_share)} | ${kept(r.audio)} | ${share(r.video.encode_core_share)} | ${share(r.video.decode_core_share)} | ${kept(r.video)} |`)
+  }
 
   // A server's scale, every stack in one run: see `scale` in bench/case.js.
   const scaleRow = (stack, result) => result.error
