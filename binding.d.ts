@@ -92,6 +92,8 @@ export declare class NativePeer {
    * False when the track is gone.
    */
   decodeMedia(remoteTrackId: number, on: boolean): boolean
+  /** JS took one decoded event of a remote track: one more may follow. */
+  decodedTaken(remoteTrackId: number): void
   /**
    * Sends what `source` encodes on a sender too, under `key` (`source.detach(key)` ends
    * it; so does removing the sender or closing the peer). False when the sender is gone.
@@ -194,8 +196,9 @@ export type NativeEvent =
   | { type: 'track'; id: number; track: RemoteTrackInfo }
   | { type: 'rtp'; id: number; packet: Buffer }
   | { type: 'frame'; id: number; frame: MediaFrame }
-  | { type: 'pcm'; id: number; frame: PcmFrame }
-  | { type: 'videoFrame'; id: number; frame: VideoFrameData }
+  | { type: 'pcm'; id: number; frame: PcmFrame; /** Decoded frames dropped so far because JS had not taken the ones before. */
+  dropped: number }
+  | { type: 'videoFrame'; id: number; frame: VideoFrameData; dropped: number }
   | { type: 'trackEnded'; id: number }
   | { type: 'closed' }
 

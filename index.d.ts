@@ -124,6 +124,8 @@ declare namespace Peer {
     readyState: 'live' | 'ended'
     /** True for tracks that arrived from a peer. */
     readonly remote: boolean
+    /** Remote tracks: decoded frames lost because the JS thread had not taken earlier ones. */
+    readonly decodedDropped: number
     /** Sends one encoded frame lasting `duration` ms; false when no peer took it. */
     writeSample (data: Buffer | ArrayBufferView | ArrayBuffer, options?: { duration?: number }): boolean
     /** Sends a ready RTP packet (SSRC and payload type are the sender's own). */

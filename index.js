@@ -767,9 +767,11 @@ class Peer extends Duplex {
     }
   }
 
-  _onRemoteMedia (id, kind, item) {
+  _onRemoteMedia (id, kind, item, dropped) {
     const track = this._remoteTrackById.get(id)
-    if (track && !this.destroyed) track.emit(kind, item)
+    if (!track || this.destroyed) return
+    if (dropped !== undefined) track.decodedDropped = dropped
+    track.emit(kind, item)
   }
 
   _onRemoteTrackEnded (id) {

@@ -162,3 +162,27 @@ test('requestKeyFrame() on the receiving side makes the native encoder send a ke
   const answered = keyframes.filter(at => at > requestedAt && at < requestedAt + 500)
   assert.ok(answered.length >= 1, `keyframes at ${keyframes} ms, requested at ${requestedAt} ms`)
 })
+
+test('a JS thread that stops taking pictures loses those beyond 8, counted, instead of queueing them', async () => {
+  const { Worker } = require('worker_threads')
+  const sender = new Worker(require('path').join(__dirname, 'fixtures', 'video-sender.js'))
+  const b = new Peer({ config: { iceServers: [] } })
+  b.on('signal', signal => sender.postMessage({ signal }))
+  sender.on('message', message => b.signal(message.signal))
+  const [remote] = await waitFor(b, 'track')
+  const arrivals = []
+  remote.on('i420', () => arrivals.push(Date.now()))
+  assert.ok(await until(() => arrivals.length >= 10, 10000), `${arrivals.length} pictures`)
+  // The JS thread is busy for 1.5 s: ~45 pictures are decoded meanwhile.
+  const busyUntil = Date.now() + 1500
+  while (Date.now() < busyUntil) Math.sqrt(Math.random()) // a synchronous workload: nothing else runs
+  const resumed = Date.now()
+  await new Promise(resolve => setTimeout(resolve, 500))
+  const burst = arrivals.filter(at => at >= resumed && at < resumed + 30).length
+  assert.ok(burst <= 9, `${burst} pictures delivered at once after the pause`)
+  assert.ok(remote.decodedDropped >= 25, `${remote.decodedDropped} dropped`)
+  assert.ok(arrivals.filter(at => at >= resumed + 100).length >= 8, 'pictures flow again')
+  sender.postMessage({ stop: true })
+  await new Promise(resolve => sender.once('exit', resolve))
+  b.destroy()
+})

@@ -56,9 +56,12 @@ test('a connected peer costs under 122 KB of native allocations, 300 KB of RSS a
 
 // build.rs links the functions a data-channel session runs side by side
 // (scripts/hot-functions.txt); scattered, they made the kernel's fault-around map ~95% of the
-// code for one connection. A list gone stale after code changes fails here: regenerate it.
-test('one connection pages in under 70% of the addon\'s code', { skip: !(process.platform === 'linux' && process.arch === 'x64' && binding.allocatorBytesInUse() !== null) && 'the hot-function order applies to x86_64 Linux (glibc) builds' }, () => {
+// code for one connection. A list gone stale fails here: regenerate it. The bound is in KB,
+// not a share of the code: code no connection runs (the codecs: 1.8 MB) would dilute a
+// share, and a list made stale by the codecs' arrival (new symbol hashes) paged in 3.8 MB,
+// 66% of 5.8, against 2.0 with a fresh one.
+test('one connection pages in under 2.6 MB of the addon\'s code', { skip: !(process.platform === 'linux' && process.arch === 'x64' && binding.allocatorBytesInUse() !== null) && 'the hot-function order applies to x86_64 Linux (glibc) builds' }, () => {
   const report = JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'fixtures', 'code-pages.js')], { encoding: 'utf8', timeout: 60000 }))
   console.log(`code resident: ${report.loaded} KB loaded, ${report.connected} KB after one connection, of ${report.size} KB`)
-  assert.ok(report.connected < 0.7 * report.size, `${report.connected} of ${report.size} KB of code resident`)
+  assert.ok(report.connected < 2600, `${report.connected} of ${report.size} KB of code resident`)
 })

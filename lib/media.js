@@ -48,6 +48,8 @@ class MediaStreamTrack extends EventEmitter {
     this._rawSource = null // local: the NativeAudioSource or NativeVideoSource that encodes for it
     this._ownsRawSource = false // made by writePcm/writeFrame, not shared from an RTC*Source
     this._decodedWanted = false // remote: someone listens for 'pcm' or 'i420'
+    /** Remote tracks: decoded frames lost because the JS thread had not taken earlier ones. */
+    this.decodedDropped = 0
     this.on('newListener', event => { if (event === DECODED[this.kind]) this._wantDecoded(true) })
     this.on('removeListener', event => {
       if (event === DECODED[this.kind] && this.listenerCount(event) === 0) this._wantDecoded(false)

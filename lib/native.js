@@ -31,7 +31,7 @@ const { errCode } = require('./util')
  * @property {() => void} _onChannelBufferedAmountLow
  * @property {(err: Error) => void} _onNativeError
  * @property {(id: number, track: RemoteTrackInfo) => void} _onTrack
- * @property {(id: number, kind: 'rtp' | 'frame' | 'pcm' | 'i420', item: Buffer | MediaFrame | PcmFrame | VideoFrameData) => void} _onRemoteMedia
+ * @property {(id: number, kind: 'rtp' | 'frame' | 'pcm' | 'i420', item: Buffer | MediaFrame | PcmFrame | VideoFrameData, dropped?: number) => void} _onRemoteMedia
  * @property {(id: number) => void} _onRemoteTrackEnded
  * @property {() => void} _onNativeClosed
  */
@@ -270,8 +270,11 @@ class NativeBridge {
       case 'track': return peer._onTrack(event.id, event.track)
       case 'rtp': return peer._onRemoteMedia(event.id, 'rtp', event.packet)
       case 'frame': return peer._onRemoteMedia(event.id, 'frame', event.frame)
-      case 'pcm': return peer._onRemoteMedia(event.id, 'pcm', event.frame)
-      case 'videoFrame': return peer._onRemoteMedia(event.id, 'i420', event.frame)
+      case 'pcm':
+      case 'videoFrame':
+        // Taken: the native side bounds what it sends ahead of this (media.rs DecodedOutput).
+        this._peer.decodedTaken(event.id)
+        return peer._onRemoteMedia(event.id, event.type === 'pcm' ? 'pcm' : 'i420', event.frame, event.dropped)
       case 'trackEnded': return peer._onRemoteTrackEnded(event.id)
       case 'error': return peer._onNativeError(errCode(new Error(event.message), event.code))
       case 'closed':

@@ -220,11 +220,14 @@ pub enum NativeEvent {
     Pcm {
         id: u32,
         frame: PcmFrame,
+        /// Decoded frames dropped so far because JS had not taken the ones before.
+        dropped: u32,
     },
     /// Remote video track `id`'s frame decoded, while JS asks for it (`decodeMedia`).
     VideoFrame {
         id: u32,
         frame: VideoFrameData,
+        dropped: u32,
     },
     TrackEnded {
         id: u32,

@@ -4,7 +4,7 @@
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -409,13 +409,54 @@ impl SenderTask {
     }
 }
 
+/// A remote track's decoded media on its way to JS: whether JS wants it, and how much of it
+/// JS has not yet taken. A JS thread that stops taking (busy, or blocked) loses the newest
+/// pictures and audio frames beyond a bound, counted, instead of queueing them without end.
+#[derive(Default)]
+pub struct DecodedOutput {
+    pub wanted: AtomicBool,
+    in_flight: AtomicU32,
+    dropped: AtomicU32,
+}
+
+impl DecodedOutput {
+    /// 1 s of 20 ms audio frames; 8 pictures (a quarter of a second at 30 fps).
+    const MAX_IN_FLIGHT_AUDIO: u32 = 50;
+    const MAX_IN_FLIGHT_VIDEO: u32 = 8;
+
+    /// JS took one decoded event (lib/native.js, as it dispatches it).
+    pub fn taken(&self) {
+        let _ = self
+            .in_flight
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    }
+
+    /// Whether one more may go to JS; counts it in flight if so, dropped if not.
+    fn admit(&self, codec: Codec) -> bool {
+        let limit = match codec {
+            Codec::Opus => Self::MAX_IN_FLIGHT_AUDIO,
+            _ => Self::MAX_IN_FLIGHT_VIDEO,
+        };
+        let admitted = self
+            .in_flight
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .is_ok();
+        if !admitted {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        admitted
+    }
+}
+
 /// Delivers a remote track's packets and frames until it ends; its frames decoded too (Opus
-/// to PCM, H264 to I420) while `wants_decoded` is set.
+/// to PCM, H264 to I420) while JS wants them.
 pub async fn run_remote_track(
     id: u32,
     track: Arc<dyn TrackRemote>,
     events: EventSink,
-    wants_decoded: Arc<AtomicBool>,
+    decoded: Arc<DecodedOutput>,
 ) {
     let mut assembler: Option<FrameAssembler> = None;
     let mut decoding = RawDecoding::default();
@@ -450,8 +491,12 @@ pub async fn run_remote_track(
                     });
                 }
                 if let Some(frame) = frame {
-                    if wants_decoded.load(Ordering::Relaxed) {
-                        if let Some(event) = decoding.decode(id, &track, &frame).await {
+                    if decoded.wanted.load(Ordering::Relaxed) {
+                        // Decoded even when it is dropped: a picture is a reference for the next.
+                        let event = decoding
+                            .decode(id, &track, &frame, &decoded.dropped)
+                            .await;
+                        if let Some(event) = event.filter(|_| decoded.admit(frame.codec)) {
                             events.emit(event);
                         }
                     }
@@ -490,12 +535,15 @@ struct RawDecoding {
 impl RawDecoding {
     const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_secs(1);
 
+    /// The event for a decoded frame, carrying how many were dropped so far.
     async fn decode(
         &mut self,
         id: u32,
         track: &Arc<dyn TrackRemote>,
         frame: &Frame,
+        dropped: &AtomicU32,
     ) -> Option<NativeEvent> {
+        let dropped = dropped.load(Ordering::Relaxed);
         if self.decoder.is_none() && !self.unsupported {
             self.decoder = match frame.codec {
                 Codec::Opus => Some(RawDecoder::Opus(pcm::Decoder::default())),
@@ -518,6 +566,7 @@ impl RawDecoding {
                 let pcm = decoder.decode(&frame.data)?;
                 Some(NativeEvent::Pcm {
                     id,
+                    dropped,
                     frame: PcmFrame {
                         number_of_frames: (pcm.samples.len() / pcm.channels) as u32,
                         channel_count: pcm.channels as u32,
@@ -532,6 +581,7 @@ impl RawDecoding {
                 match decoded {
                     Ok(Some(picture)) => Some(NativeEvent::VideoFrame {
                         id,
+                        dropped,
                         frame: VideoFrameData {
                             width: picture.width,
                             height: picture.height,

@@ -36,7 +36,9 @@ use crate::error::{coded, panic_message, NativeError};
 use crate::events::{CandidatePair, EventSink, NativeEvent, ReplyValue, SessionDescription};
 use crate::executor::spawn;
 use crate::keyframe_requests::{self, KeyframeFlags, KeyframeRequests};
-use crate::media::{self, MediaWrite, SenderQueue, Senders, TrackRequest, TrackSpec};
+use crate::media::{
+    self, DecodedOutput, MediaWrite, SenderQueue, Senders, TrackRequest, TrackSpec,
+};
 use crate::network::{CandidateRewriter, NetworkPlan};
 use crate::runtime::PeerRuntime;
 use crate::signal;
@@ -69,8 +71,8 @@ struct PeerShared {
 
 struct RemoteTrack {
     track: Arc<dyn TrackRemote>,
-    /// JS listens for decoded PCM or I420 (media::run_remote_track reads it per frame).
-    wants_decoded: Arc<AtomicBool>,
+    /// Decoded PCM or I420 for JS, while it listens (media::run_remote_track).
+    decoded: Arc<DecodedOutput>,
 }
 
 /// With `iceTransportPolicy: 'relay'`, a peer whose every TURN server refused its allocation
@@ -410,8 +412,16 @@ impl NativePeer {
     pub fn decode_media(&self, remote_track_id: u32, on: bool) -> bool {
         lock(&self.shared.remote_tracks)
             .get(&remote_track_id)
-            .map(|remote| remote.wants_decoded.store(on, Ordering::Relaxed))
+            .map(|remote| remote.decoded.wanted.store(on, Ordering::Relaxed))
             .is_some()
+    }
+
+    /// JS took one decoded event of a remote track: one more may follow.
+    #[napi(catch_unwind)]
+    pub fn decoded_taken(&self, remote_track_id: u32) {
+        if let Some(remote) = lock(&self.shared.remote_tracks).get(&remote_track_id) {
+            remote.decoded.taken();
+        }
     }
 
     /// Sends what `source` encodes on a sender too, under `key` (`source.detach(key)` ends
@@ -962,17 +972,17 @@ impl PeerConnectionEventHandler for Handler {
             .shared
             .next_remote_track
             .fetch_add(1, Ordering::Relaxed);
-        let wants_decoded = Arc::new(AtomicBool::new(false));
+        let decoded = Arc::new(DecodedOutput::default());
         let remote = RemoteTrack {
             track: track.clone(),
-            wants_decoded: wants_decoded.clone(),
+            decoded: decoded.clone(),
         };
         lock(&self.shared.remote_tracks).insert(id, remote);
         let shared = self.shared.clone();
         spawn(async move {
             let events = shared.events.clone();
             shared
-                .guarded(media::run_remote_track(id, track, events, wants_decoded))
+                .guarded(media::run_remote_track(id, track, events, decoded))
                 .await;
             lock(&shared.remote_tracks).remove(&id);
         });
