@@ -97,6 +97,13 @@ declare namespace Peer {
     keyframe: boolean
   }
 
+  /** A picture: packed I420 (Y, then U and V at half size) or, for the converters, RGBA. */
+  interface I420Frame {
+    width: number
+    height: number
+    data: Uint8Array | Uint8ClampedArray
+  }
+
   /** Raw audio as wrtc's nonstandard API and the 'pcm' event carry it. */
   interface PcmData {
     /** Interleaved 16-bit samples. */
@@ -137,6 +144,11 @@ declare namespace Peer {
     writePcm (samples: Int16Array, options?: { sampleRate?: number, channels?: 1 | 2 }): boolean
     /** Milliseconds of PCM written and not yet sent. */
     readonly pcmBufferedMs: number
+    /**
+     * Local H264 video tracks: sends a packed I420 picture (BT.601 limited range), encoded
+     * natively; false when it replaced one the encoder had not yet taken.
+     */
+    writeFrame (frame: I420Frame): boolean
     /** Remote video tracks: asks the sender for a keyframe (RTCP PLI). */
     requestKeyFrame (): boolean
     stop (): void
@@ -145,12 +157,14 @@ declare namespace Peer {
      * Remote tracks: frames, RTP packets with `{ rtp: true }` or decoded audio with
      * `{ pcm: true }`, as an object-mode Readable whose `dropped` counts what a slow reader lost.
      */
-    createReadStream (options?: { rtp?: boolean, pcm?: boolean }): Readable & { dropped: number }
+    createReadStream (options?: { rtp?: boolean, decoded?: boolean }): Readable & { dropped: number }
     [Symbol.asyncIterator] (): AsyncIterator<Frame>
     on (event: 'frame', listener: (frame: Frame) => void): this
     on (event: 'rtp', listener: (packet: Buffer) => void): this
     /** Remote audio tracks: decoded 48 kHz PCM, one event per received Opus frame. */
     on (event: 'pcm', listener: (data: Required<PcmData>) => void): this
+    /** Remote H264 tracks: each decoded picture, packed I420. */
+    on (event: 'i420', listener: (picture: { width: number, height: number, data: Buffer }) => void): this
     on (event: 'ended', listener: () => void): this
     on (event: string | symbol, listener: (...args: any[]) => void): this
   }
@@ -185,13 +199,31 @@ declare namespace Peer {
       /** False when the samples were dropped: 2 s are already waiting. */
       onData (data: PcmData): boolean
     }
-    class RTCAudioSink {
+    class RTCAudioSink extends EventTarget {
       constructor (track: MediaStreamTrack)
-      /** 10 ms frames of the track's decoded audio. */
-      ondata: ((data: Required<PcmData>) => void) | null
+      /** 10 ms frames of the track's decoded audio (also a 'data' event). */
+      ondata: ((data: Event & Required<PcmData>) => void) | null
       readonly stopped: boolean
       stop (): void
     }
+    class RTCVideoSource {
+      constructor (init?: { isScreencast?: boolean, needsDenoising?: boolean })
+      readonly isScreencast: boolean
+      /** An H264 track that sends what onFrame is given. */
+      createTrack (): MediaStreamTrack
+      /** False when it replaced a frame the encoder had not yet taken. */
+      onFrame (frame: I420Frame): boolean
+    }
+    class RTCVideoSink extends EventTarget {
+      constructor (track: MediaStreamTrack)
+      /** Each decoded picture of the (H264) track (also a 'frame' event). */
+      onframe: ((event: Event & { frame: I420Frame & { rotation: number, data: Uint8ClampedArray } }) => void) | null
+      readonly stopped: boolean
+      stop (): void
+    }
+    /** BT.601 limited range, into a caller's { width, height, data } of width * height * 4 bytes. */
+    function i420ToRgba (i420: I420Frame, rgba: I420Frame): void
+    function rgbaToI420 (rgba: I420Frame, i420: I420Frame): void
   }
 
   function readMediaFile (path: string, options?: { realtime?: boolean, fps?: number }): AsyncIterable<MediaSample> & { codec: Codec }

@@ -215,6 +215,15 @@ test('malformed signals relayed from the page give a coded error in Node', { ski
 const { MediaStream, MediaStreamTrack, readMediaFile } = Peer
 const MEDIA = require('path').join(__dirname, 'fixtures', 'media')
 
+// Connects a pair whose page sends one track, and resolves with that track in Node.
+async function pageTrack (pair) {
+  const tracks = []
+  pair.node.on('track', track => tracks.push(track))
+  await connected(pair)
+  assert.ok(await until(() => tracks.length === 1, 20000), 'a track event')
+  return tracks[0]
+}
+
 async function pageStats (page, until, what, ms = 20000) {
   const deadline = Date.now() + ms
   for (;;) {
@@ -252,11 +261,7 @@ test('a VP8 file and an Opus file sent from Node play in the page', { skip, time
 
 test('the page\'s canvas.captureStream() arrives in Node as RTP and decodable keyframes; PLI gets a new one', { skip, timeout: 60000 }, async () => {
   const pair = await browserPair({ browserOpts: { initiator: true, canvas: true } })
-  const tracks = []
-  pair.node.on('track', track => tracks.push(track))
-  await connected(pair)
-  assert.ok(await until(() => tracks.length === 1, 20000), 'a track event')
-  const [track] = tracks
+  const track = await pageTrack(pair)
   assert.equal(track.kind, 'video')
   const packets = []
   const frames = []
@@ -315,11 +320,7 @@ test('a 440 Hz tone written as PCM in Node peaks at 440 Hz in the page\'s Analys
 
 test('the page\'s 660 Hz OscillatorNode arrives in Node as PCM at 660 Hz', { skip, timeout: 60000 }, async () => {
   const pair = await browserPair({ browserOpts: { initiator: true, tone: 660 } })
-  const tracks = []
-  pair.node.on('track', track => tracks.push(track))
-  await connected(pair)
-  assert.ok(await until(() => tracks.length === 1, 20000), 'a track event')
-  const [remote] = tracks
+  const remote = await pageTrack(pair)
   assert.equal(remote.kind, 'audio')
   const chunks = []
   let received = 0
@@ -366,11 +367,7 @@ test('I420 quadrants written in Node show in their colours on the page\'s canvas
 
 test('the page\'s canvas of quadrants, sent as H264, decodes in Node to I420 in their colours', { skip, timeout: 60000 }, async () => {
   const pair = await browserPair({ browserOpts: { initiator: true, quadrants: true, preferH264: true } })
-  const tracks = []
-  pair.node.on('track', track => tracks.push(track))
-  await connected(pair)
-  assert.ok(await until(() => tracks.length === 1, 20000), 'a track event')
-  const [remote] = tracks
+  const remote = await pageTrack(pair)
   assert.equal(remote.codec, 'h264')
   const pictures = []
   remote.on('i420', picture => pictures.push(picture))

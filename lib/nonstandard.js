@@ -122,24 +122,24 @@ class RTCVideoSink extends Sink {
 }
 
 // BT.601 limited range, as wrtc's (libyuv's) converters; the frames are { width, height,
-// data }, I420 as above and RGBA at 4 bytes a pixel, both allocated by the caller.
+// data }, I420 as above and RGBA at 4 bytes a pixel, both allocated by the caller. Returns
+// the I420 layout: its size and where its U and V planes start.
 function checkPair (i420, rgba) {
   checkI420(i420)
-  if (typeof rgba !== 'object' || rgba === null || rgba.width !== i420.width || rgba.height !== i420.height ||
-    !rgba.data || rgba.data.length !== i420.width * i420.height * 4) {
+  const { width, height } = i420
+  if (typeof rgba !== 'object' || rgba === null || rgba.width !== width || rgba.height !== height ||
+    !rgba.data || rgba.data.length !== width * height * 4) {
     throw errCode(new TypeError('an RGBA frame of the same size as the I420 one, with width * height * 4 bytes'), 'ERR_INVALID_ARG_TYPE')
   }
+  return { width, height, uPlane: width * height, vPlane: width * height * 5 / 4 }
 }
 
 const clamp = value => value < 0 ? 0 : value > 255 ? 255 : Math.round(value)
 
 function i420ToRgba (i420, rgba) {
-  checkPair(i420, rgba)
-  const { width, height } = i420
+  const { width, height, uPlane, vPlane } = checkPair(i420, rgba)
   const yuv = i420.data
   const out = rgba.data
-  const uPlane = width * height
-  const vPlane = uPlane + uPlane / 4
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const chroma = (y >> 1) * (width >> 1) + (x >> 1)
@@ -156,12 +156,9 @@ function i420ToRgba (i420, rgba) {
 }
 
 function rgbaToI420 (rgba, i420) {
-  checkPair(i420, rgba)
-  const { width, height } = i420
+  const { width, height, uPlane, vPlane } = checkPair(i420, rgba)
   const input = rgba.data
   const out = i420.data
-  const uPlane = width * height
-  const vPlane = uPlane + uPlane / 4
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const at = (y * width + x) * 4

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use crate::error::NativeError;
 use crate::executor::spawn;
-use crate::media::{MediaWrite, SenderQueue};
+use crate::media::{SenderQueue, SourceSenders};
 use crate::pcm::{Encoder, Resampler, FRAME_SAMPLES, OPUS_RATE};
 use crate::sync::lock;
 
@@ -33,8 +33,7 @@ struct SourceState {
     channels: usize,
     resampler: Option<Resampler>,
     encoder: Option<Encoder>,
-    /// Sender queues, by the key JS attached them with.
-    attached: Vec<(u32, SenderQueue)>,
+    attached: SourceSenders,
     pumping: bool,
     stopped: bool,
 }
@@ -120,16 +119,12 @@ impl NativeAudioSource {
 
     /// Sends this source's audio on `queue` too, under `key`, until detached.
     pub fn attach(&self, key: u32, queue: SenderQueue) {
-        let mut state = lock(&self.state);
-        state.attached.retain(|(existing, _)| *existing != key);
-        state.attached.push((key, queue));
+        lock(&self.state).attached.attach(key, queue);
     }
 
     #[napi]
     pub fn detach(&self, key: u32) {
-        lock(&self.state)
-            .attached
-            .retain(|(existing, _)| *existing != key);
+        lock(&self.state).attached.detach(key);
     }
 
     /// Drops what is buffered and refuses more; the pump ends at its next tick.
@@ -193,16 +188,7 @@ async fn pump(state: Arc<Mutex<SourceState>>) {
             frame.and_then(|frame| encode(&mut guard, &frame))
         };
         if let Some(packet) = encoded {
-            let mut guard = lock(&state);
-            guard.attached.retain(|(_, queue)| {
-                queue
-                    .writes
-                    .send(MediaWrite::Sample {
-                        data: packet.clone(),
-                        duration: FRAME,
-                    })
-                    .is_ok()
-            });
+            lock(&state).attached.send(&packet, FRAME);
         }
         due += FRAME;
         let now = Instant::now();
@@ -237,6 +223,7 @@ fn encode(state: &mut SourceState, frame: &[i16]) -> Option<Bytes> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::media::MediaWrite;
     use std::sync::atomic::AtomicBool;
     use tokio::sync::mpsc;
 

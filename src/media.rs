@@ -141,6 +141,43 @@ pub struct SenderQueue {
     pub keyframe_wanted: Arc<AtomicBool>,
 }
 
+/// The senders a natively encoding source feeds, by the key JS attached each with.
+#[derive(Default)]
+pub struct SourceSenders(Vec<(u32, SenderQueue)>);
+
+impl SourceSenders {
+    pub fn attach(&mut self, key: u32, queue: SenderQueue) {
+        self.detach(key);
+        self.0.push((key, queue));
+    }
+
+    pub fn detach(&mut self, key: u32) {
+        self.0.retain(|(existing, _)| *existing != key);
+    }
+
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// Sends one encoded sample on each; a sender whose peer is gone is forgotten.
+    pub fn send(&mut self, data: &Bytes, duration: Duration) {
+        self.0.retain(|(_, queue)| {
+            let sample = MediaWrite::Sample {
+                data: data.clone(),
+                duration,
+            };
+            queue.writes.send(sample).is_ok()
+        });
+    }
+
+    /// Whether a receiver wants a keyframe; every flag is cleared, as one keyframe serves all.
+    pub fn take_keyframe_requests(&self) -> bool {
+        self.0.iter().fold(false, |wanted, (_, queue)| {
+            queue.keyframe_wanted.swap(false, Ordering::Relaxed) || wanted
+        })
+    }
+}
+
 /// Local tracks added to one peer, by the sender id JS chose.
 pub type Senders = Mutex<HashMap<u32, LocalSender>>;
 
@@ -493,9 +530,7 @@ pub async fn run_remote_track(
                 if let Some(frame) = frame {
                     if decoded.wanted.load(Ordering::Relaxed) {
                         // Decoded even when it is dropped: a picture is a reference for the next.
-                        let event = decoding
-                            .decode(id, &track, &frame, &decoded.dropped)
-                            .await;
+                        let event = decoding.decode(id, &track, &frame, &decoded.dropped).await;
                         if let Some(event) = event.filter(|_| decoded.admit(frame.codec)) {
                             events.emit(event);
                         }

@@ -3,7 +3,6 @@
 //! the source is attached to. Frames arriving while one is being encoded wait in a slot of
 //! one: a newer frame replaces a waiting one, which is dropped, as a live camera's would be.
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,7 +11,7 @@ use napi_derive::napi;
 
 use crate::executor::tokio_runtime;
 use crate::h264::{check_frame, H264Encoder, I420};
-use crate::media::{MediaWrite, SenderQueue};
+use crate::media::{SenderQueue, SourceSenders};
 use crate::sync::lock;
 
 /// The duration given to a source's first frame, and the cap on any frame's.
@@ -31,7 +30,7 @@ struct VideoState {
     encoder: Option<H264Encoder>,
     /// A sender joined: its receiver needs a keyframe to start from.
     keyframe_wanted: bool,
-    attached: Vec<(u32, SenderQueue)>,
+    attached: SourceSenders,
     last_push: Option<Instant>,
     dropped: u32,
     encoded: u32,
@@ -109,16 +108,13 @@ impl NativeVideoSource {
     /// Sends this source's video on `queue` too, under `key`, starting with a keyframe.
     pub fn attach(&self, key: u32, queue: SenderQueue) {
         let mut state = lock(&self.state);
-        state.attached.retain(|(existing, _)| *existing != key);
-        state.attached.push((key, queue));
+        state.attached.attach(key, queue);
         state.keyframe_wanted = true;
     }
 
     #[napi]
     pub fn detach(&self, key: u32) {
-        lock(&self.state)
-            .attached
-            .retain(|(existing, _)| *existing != key);
+        lock(&self.state).attached.detach(key);
     }
 
     /// Drops the waiting frame and refuses more.
@@ -143,11 +139,8 @@ fn encode_waiting(state: &Mutex<VideoState>) {
                 return;
             };
             let encoder = guard.encoder.take();
-            // Every flag is cleared: one keyframe serves all the receivers that missed one.
-            let missed = guard.attached.iter().fold(false, |missed, (_, queue)| {
-                queue.keyframe_wanted.swap(false, Ordering::Relaxed) || missed
-            });
-            let keyframe = std::mem::take(&mut guard.keyframe_wanted) || missed;
+            let requested = guard.attached.take_keyframe_requests();
+            let keyframe = std::mem::take(&mut guard.keyframe_wanted) || requested;
             (pending, encoder, keyframe)
         };
         let size = (pending.frame.width, pending.frame.height);
@@ -176,16 +169,9 @@ fn encode_waiting(state: &Mutex<VideoState>) {
         }
         if let Some(access_unit) = access_unit {
             guard.encoded += 1;
-            let data = Bytes::from(access_unit);
-            guard.attached.retain(|(_, queue)| {
-                queue
-                    .writes
-                    .send(MediaWrite::Sample {
-                        data: data.clone(),
-                        duration: pending.duration,
-                    })
-                    .is_ok()
-            });
+            guard
+                .attached
+                .send(&Bytes::from(access_unit), pending.duration);
         }
     }
 }
@@ -193,6 +179,7 @@ fn encode_waiting(state: &Mutex<VideoState>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::media::MediaWrite;
     use std::sync::atomic::AtomicBool;
     use tokio::sync::mpsc;
 

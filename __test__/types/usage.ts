@@ -156,3 +156,32 @@ async function inspectConnection (instance: SimplePeer.Instance): Promise<void> 
   instance.negotiate()
 }
 export { inspectConnection }
+
+// Raw media: PCM and I420 through the addon's codecs, and wrtc's nonstandard shapes.
+function rawMedia (remote: SimplePeer.MediaStreamTrack): void {
+  const voice = new SimplePeer.MediaStreamTrack({ kind: 'audio' })
+  const taken: boolean = voice.writePcm(new Int16Array(480), { sampleRate: 24000, channels: 1 })
+  const camera = new SimplePeer.MediaStreamTrack({ kind: 'video', codec: 'h264' })
+  camera.writeFrame({ width: 2, height: 2, data: new Uint8Array(6) })
+  remote.on('pcm', ({ samples, sampleRate, channelCount, numberOfFrames }) => console.log(samples.length, sampleRate, channelCount, numberOfFrames))
+  remote.on('i420', picture => console.log(picture.width, picture.height, picture.data.length))
+  const reader = remote.createReadStream({ decoded: true })
+  console.log(taken, voice.pcmBufferedMs, remote.decodedDropped, reader.dropped)
+
+  const { RTCAudioSource, RTCAudioSink, RTCVideoSource, RTCVideoSink, i420ToRgba } = SimplePeer.nonstandard
+  const audioSource = new RTCAudioSource()
+  const track: SimplePeer.MediaStreamTrack = audioSource.createTrack()
+  audioSource.onData({ samples: new Int16Array(480), sampleRate: 48000, bitsPerSample: 16, channelCount: 1, numberOfFrames: 480 })
+  const audioSink = new RTCAudioSink(remote)
+  audioSink.ondata = data => console.log(data.samples.length, track.id)
+  audioSink.stop()
+  const videoSource = new RTCVideoSource()
+  videoSource.onFrame({ width: 2, height: 2, data: new Uint8ClampedArray(6) })
+  const videoSink = new RTCVideoSink(videoSource.createTrack())
+  videoSink.onframe = ({ frame }) => {
+    const rgba = { width: frame.width, height: frame.height, data: new Uint8ClampedArray(frame.width * frame.height * 4) }
+    i420ToRgba(frame, rgba)
+  }
+  videoSink.addEventListener('frame', () => videoSink.stop())
+}
+export { rawMedia }
