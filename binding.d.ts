@@ -256,6 +256,16 @@ export interface PortRange {
   max: number
 }
 
+/** The PCM rates and picture sizes raw tracks take; JS checks its arguments against these. */
+export declare function rawMediaLimits(): RawMediaLimits
+
+export interface RawMediaLimits {
+  minSampleRate: number
+  maxSampleRate: number
+  /** The largest width or height of an I420 picture. */
+  maxDimension: number
+}
+
 /**
  * What one audio or video section of a remote description says the remote sends: JS
  * announces remote tracks from these while applying the description, as browsers do,

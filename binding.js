@@ -841,5 +841,6 @@ module.exports.NativePeer = nativeBinding.NativePeer
 module.exports.NativeVideoSource = nativeBinding.NativeVideoSource
 module.exports.allocatorBytesInUse = nativeBinding.allocatorBytesInUse
 module.exports.debugEnabled = nativeBinding.debugEnabled
+module.exports.rawMediaLimits = nativeBinding.rawMediaLimits
 module.exports.STREAM_MESSAGE_SIZE = nativeBinding.STREAM_MESSAGE_SIZE
 module.exports.supportedCodecs = nativeBinding.supportedCodecs

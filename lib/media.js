@@ -7,11 +7,13 @@
 const { EventEmitter } = require('events')
 const { Readable } = require('stream')
 const { randomUUID } = require('crypto')
-const { NativeMediaReader, NativeAudioSource, NativeVideoSource, supportedCodecs } = require('../binding')
+const { NativeMediaReader, NativeAudioSource, NativeVideoSource, supportedCodecs, rawMediaLimits } = require('../binding')
 const { errCode, toBuffer } = require('./util')
 
-// What a track can carry, by kind, default first (media.rs owns the list).
+// What a track can carry, by kind, default first, and the PCM rates and picture sizes raw
+// tracks take (media.rs owns both).
 const CODECS = supportedCodecs()
+const LIMITS = rawMediaLimits()
 const DEFAULT_DURATION_MS = { audio: 20, video: 1000 / 30 }
 // Frames a paused reader may hold before older ones are dropped: live media cannot wait.
 const READ_BUFFER_FRAMES = 256
@@ -306,8 +308,8 @@ function readMediaFile (path, { realtime = false, fps } = {}) {
 function checkPcm (samples, sampleRate, channels) {
   if (!(samples instanceof Int16Array)) throw errCode(new TypeError('PCM samples must be an Int16Array'), 'ERR_INVALID_ARG_TYPE')
   if (channels !== 1 && channels !== 2) throw errCode(new TypeError(`channel count must be 1 or 2, got ${channels}`), 'ERR_INVALID_ARG_TYPE')
-  if (!Number.isInteger(sampleRate) || sampleRate < 8000 || sampleRate > 384000) {
-    throw errCode(new TypeError(`sample rate must be an integer from 8000 to 384000, got ${sampleRate}`), 'ERR_INVALID_ARG_TYPE')
+  if (!Number.isInteger(sampleRate) || sampleRate < LIMITS.minSampleRate || sampleRate > LIMITS.maxSampleRate) {
+    throw errCode(new TypeError(`sample rate must be an integer from ${LIMITS.minSampleRate} to ${LIMITS.maxSampleRate}, got ${sampleRate}`), 'ERR_INVALID_ARG_TYPE')
   }
   if (samples.length % channels !== 0) throw errCode(new TypeError(`${samples.length} samples do not fill frames of ${channels} channels`), 'ERR_INVALID_ARG_TYPE')
 }
@@ -321,8 +323,9 @@ function asBytes (data) {
 function checkI420 (frame) {
   if (typeof frame !== 'object' || frame === null) throw errCode(new TypeError('a frame is { width, height, data }'), 'ERR_INVALID_ARG_TYPE')
   const { width, height, data } = frame
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 2 || height < 2 || width > 4096 || height > 4096 || width % 2 || height % 2) {
-    throw errCode(new TypeError(`frame width and height must be even integers from 2 to 4096, got ${width}x${height}`), 'ERR_INVALID_ARG_TYPE')
+  const max = LIMITS.maxDimension
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 2 || height < 2 || width > max || height > max || width % 2 || height % 2) {
+    throw errCode(new TypeError(`frame width and height must be even integers from 2 to ${max}, got ${width}x${height}`), 'ERR_INVALID_ARG_TYPE')
   }
   if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) throw errCode(new TypeError('frame data must be a Uint8Array or Uint8ClampedArray of I420'), 'ERR_INVALID_ARG_TYPE')
   if (data.length !== width * height * 3 / 2) {

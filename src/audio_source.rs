@@ -10,10 +10,9 @@ use bytes::Bytes;
 use napi_derive::napi;
 use tokio::time::Instant;
 
-use crate::error::NativeError;
 use crate::executor::spawn;
 use crate::media::{SenderQueue, SourceSenders};
-use crate::pcm::{Encoder, Resampler, FRAME_SAMPLES, OPUS_RATE};
+use crate::pcm::{Encoder, Resampler, FRAME_SAMPLES, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, OPUS_RATE};
 use crate::sync::lock;
 
 const FRAME: Duration = Duration::from_millis(20);
@@ -24,7 +23,6 @@ const MAX_BUFFERED: Duration = Duration::from_secs(2);
 const PREBUFFER_FRAMES: usize = 2;
 /// Ticks without a full frame before the pump sends the remainder, padded, and stops.
 const UNDERRUN_TICKS: u32 = 5;
-const MAX_RATE: u32 = 384_000;
 
 #[derive(Default)]
 struct SourceState {
@@ -73,7 +71,7 @@ impl NativeAudioSource {
         let channels = channels as usize;
         // JS checks first and throws a coded TypeError; this guards the native call itself.
         check_format(samples.len(), sample_rate, channels)
-            .map_err(|error| napi::Error::new(napi::Status::InvalidArg, error.message))?;
+            .map_err(|message| napi::Error::new(napi::Status::InvalidArg, message))?;
         let mut state = lock(&self.state);
         if state.stopped {
             return Ok(false);
@@ -137,18 +135,18 @@ impl NativeAudioSource {
     }
 }
 
-fn check_format(len: usize, sample_rate: u32, channels: usize) -> Result<(), NativeError> {
-    let invalid = |message: String| Err(NativeError::new("ERR_INVALID_ARG_TYPE", message));
+/// Why PCM in this layout cannot be taken, if it cannot.
+fn check_format(len: usize, sample_rate: u32, channels: usize) -> Result<(), String> {
     if !(1..=2).contains(&channels) {
-        return invalid(format!("channelCount must be 1 or 2, got {channels}"));
+        return Err(format!("channelCount must be 1 or 2, got {channels}"));
     }
-    if !(8_000..=MAX_RATE).contains(&sample_rate) {
-        return invalid(format!(
-            "sampleRate must be 8000 to {MAX_RATE}, got {sample_rate}"
+    if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&sample_rate) {
+        return Err(format!(
+            "sampleRate must be {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE}, got {sample_rate}"
         ));
     }
     if !len.is_multiple_of(channels) {
-        return invalid(format!(
+        return Err(format!(
             "{len} samples do not fill whole frames of {channels} channels"
         ));
     }
@@ -162,7 +160,7 @@ async fn pump(state: Arc<Mutex<SourceState>>) {
     let mut due = Instant::now();
     let mut short_ticks = 0;
     loop {
-        let encoded = {
+        {
             let mut guard = lock(&state);
             let channels = guard.channels.max(1);
             let frame_len = FRAME_SAMPLES * channels;
@@ -185,10 +183,9 @@ async fn pump(state: Arc<Mutex<SourceState>>) {
                 frame.resize(frame_len, 0);
                 Some(frame)
             };
-            frame.and_then(|frame| encode(&mut guard, &frame))
-        };
-        if let Some(packet) = encoded {
-            lock(&state).attached.send(&packet, FRAME);
+            if let Some(packet) = frame.and_then(|frame| encode(&mut guard, &frame)) {
+                guard.attached.send(&packet, FRAME);
+            }
         }
         due += FRAME;
         let now = Instant::now();
@@ -228,10 +225,14 @@ mod tests {
     use tokio::sync::mpsc;
 
     #[test]
-    fn bad_formats_are_refused_with_a_code() {
-        for (len, rate, channels) in [(960, 48_000, 3), (960, 100, 1), (961, 48_000, 2)] {
-            let error = check_format(len, rate, channels).unwrap_err();
-            assert_eq!(error.code, "ERR_INVALID_ARG_TYPE");
+    fn bad_formats_are_refused_saying_what_is_wrong() {
+        for (len, rate, channels, named) in [
+            (960, 48_000, 3, "channelCount"),
+            (960, 100, 1, "sampleRate"),
+            (961, 48_000, 2, "whole frames"),
+        ] {
+            let message = check_format(len, rate, channels).unwrap_err();
+            assert!(message.contains(named), "{message}");
         }
         assert!(check_format(882, 44_100, 2).is_ok());
     }

@@ -1,12 +1,12 @@
 //! Receivers ask a video sender for a keyframe with RTCP PLI or FIR: a browser when it starts
 //! decoding or has lost packets, our own decoder when it met a frame it could not decode.
 //! webrtc 0.21 consumes inbound RTCP inside its interceptor chain, so this interceptor, one per
-//! peer, reads the requests there and raises the flag of the sender they name (by SSRC); a
-//! native video source encodes its next frame as a keyframe when it sees the flag.
+//! peer, reads the requests there and raises the keyframe flag of the peer's sender they name
+//! (by SSRC); a native video source encodes its next frame as a keyframe when it sees the flag.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Instant;
 
 use rtc::interceptor::{Interceptor, Packet, StreamInfo, TaggedPacket};
@@ -15,33 +15,33 @@ use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication
 use rtc::sansio::Protocol;
 use rtc::shared::error::Error;
 
+use crate::media::Senders;
 use crate::sync::lock;
-
-/// The keyframe flag of each local sender of one peer, by its SSRC.
-pub type KeyframeFlags = Arc<Mutex<HashMap<u32, Arc<AtomicBool>>>>;
 
 /// Where it sits in the chain: it only observes, so anywhere reads well; above the built-in
 /// slots, nearest the application.
 pub const SLOT: usize = 14_000;
 
 pub struct KeyframeRequests {
-    flags: KeyframeFlags,
+    /// The peer's local senders: a request names one by its SSRC (a peer has a few).
+    senders: Arc<Senders>,
     read_queue: VecDeque<TaggedPacket>,
     write_queue: VecDeque<TaggedPacket>,
 }
 
 impl KeyframeRequests {
-    pub fn new(flags: KeyframeFlags) -> Self {
+    pub fn new(senders: Arc<Senders>) -> Self {
         Self {
-            flags,
+            senders,
             read_queue: VecDeque::new(),
             write_queue: VecDeque::new(),
         }
     }
 
     fn note(&self, ssrc: u32) {
-        if let Some(flag) = lock(&self.flags).get(&ssrc) {
-            flag.store(true, Ordering::Relaxed);
+        let senders = lock(&self.senders);
+        if let Some(sender) = senders.values().find(|sender| sender.ssrc == ssrc) {
+            sender.queue.keyframe_wanted.store(true, Ordering::Relaxed);
         }
     }
 }

@@ -38,8 +38,7 @@ use crate::events::{
     VideoFrameData,
 };
 use crate::executor::spawn;
-use crate::h264::H264Decoder;
-use crate::keyframe_requests::KeyframeFlags;
+use crate::h264::{H264Decoder, MAX_DIMENSION};
 use crate::pcm::{self, OPUS_RATE};
 use crate::sync::lock;
 
@@ -61,6 +60,24 @@ pub fn supported_codecs() -> SupportedCodecs {
     SupportedCodecs {
         audio: names(&AUDIO_CODECS),
         video: names(&VIDEO_CODECS),
+    }
+}
+
+#[napi(object, object_from_js = false)]
+pub struct RawMediaLimits {
+    pub min_sample_rate: u32,
+    pub max_sample_rate: u32,
+    /// The largest width or height of an I420 picture.
+    pub max_dimension: u32,
+}
+
+/// The PCM rates and picture sizes raw tracks take; JS checks its arguments against these.
+#[napi]
+pub fn raw_media_limits() -> RawMediaLimits {
+    RawMediaLimits {
+        min_sample_rate: pcm::MIN_SAMPLE_RATE,
+        max_sample_rate: pcm::MAX_SAMPLE_RATE,
+        max_dimension: MAX_DIMENSION,
     }
 }
 
@@ -118,13 +135,9 @@ pub enum MediaWrite {
 
 /// One `addTrack` on one peer: what JS writes goes to this sender.
 pub struct LocalSender {
-    pub writes: mpsc::UnboundedSender<MediaWrite>,
+    pub queue: SenderQueue,
     pub rtp_sender: Arc<dyn RtpSender>,
     pub ssrc: u32,
-    /// Set when the receiver asked for a keyframe (keyframe_requests.rs) or missed a frame
-    /// (one written before negotiation gave the sender a payload type): a video source then
-    /// encodes a keyframe next.
-    pub keyframe_wanted: Arc<AtomicBool>,
 }
 
 pub struct TrackSpec {
@@ -134,10 +147,13 @@ pub struct TrackSpec {
     pub codec: String,
 }
 
-/// What a natively encoding source holds of each sender it feeds.
+/// What JS and natively encoding sources write to a sender through.
 #[derive(Clone)]
 pub struct SenderQueue {
     pub writes: mpsc::UnboundedSender<MediaWrite>,
+    /// Set when the receiver asked for a keyframe (keyframe_requests.rs) or missed a frame
+    /// (one written before negotiation gave the sender a payload type): a video source then
+    /// encodes a keyframe next.
     pub keyframe_wanted: Arc<AtomicBool>,
 }
 
@@ -202,20 +218,17 @@ pub enum TrackRequest {
 pub async fn perform(
     connection: &dyn PeerConnection,
     senders: &Senders,
-    keyframe_flags: &KeyframeFlags,
     request: TrackRequest,
 ) -> Result<ReplyValue, NativeError> {
     match request {
         TrackRequest::AddTrack { sender_id, spec } => {
             let sender = add_track(connection, spec).await?;
-            lock(keyframe_flags).insert(sender.ssrc, sender.keyframe_wanted.clone());
             lock(senders).insert(sender_id, sender);
         }
         TrackRequest::RemoveTrack { sender_id } => {
             let Some(sender) = lock(senders).remove(&sender_id) else {
                 return Err(NativeError::new("ERR_TRACK_NOT_ADDED", "no such sender"));
             };
-            lock(keyframe_flags).remove(&sender.ssrc);
             connection
                 .remove_track(&sender.rtp_sender)
                 .await
@@ -334,10 +347,12 @@ async fn add_track(
     };
     spawn(sender.run(queue));
     Ok(LocalSender {
-        writes,
+        queue: SenderQueue {
+            writes,
+            keyframe_wanted,
+        },
         rtp_sender,
         ssrc,
-        keyframe_wanted,
     })
 }
 
@@ -468,11 +483,12 @@ impl DecodedOutput {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
     }
 
-    /// Whether one more may go to JS; counts it in flight if so, dropped if not.
-    fn admit(&self, codec: Codec) -> bool {
-        let limit = match codec {
-            Codec::Opus => Self::MAX_IN_FLIGHT_AUDIO,
-            _ => Self::MAX_IN_FLIGHT_VIDEO,
+    /// The event for `media` if it may go to JS (counted in flight), None if it is dropped
+    /// (counted too).
+    fn admit(&self, id: u32, media: Decoded) -> Option<NativeEvent> {
+        let limit = match media {
+            Decoded::Pcm(_) => Self::MAX_IN_FLIGHT_AUDIO,
+            Decoded::Picture(_) => Self::MAX_IN_FLIGHT_VIDEO,
         };
         let admitted = self
             .in_flight
@@ -482,8 +498,13 @@ impl DecodedOutput {
             .is_ok();
         if !admitted {
             self.dropped.fetch_add(1, Ordering::Relaxed);
+            return None;
         }
-        admitted
+        let dropped = self.dropped.load(Ordering::Relaxed);
+        Some(match media {
+            Decoded::Pcm(frame) => NativeEvent::Pcm { id, frame, dropped },
+            Decoded::Picture(frame) => NativeEvent::VideoFrame { id, frame, dropped },
+        })
     }
 }
 
@@ -530,8 +551,8 @@ pub async fn run_remote_track(
                 if let Some(frame) = frame {
                     if decoded.wanted.load(Ordering::Relaxed) {
                         // Decoded even when it is dropped: a picture is a reference for the next.
-                        let event = decoding.decode(id, &track, &frame, &decoded.dropped).await;
-                        if let Some(event) = event.filter(|_| decoded.admit(frame.codec)) {
+                        let media = decoding.decode(id, &track, &frame).await;
+                        if let Some(event) = media.and_then(|media| decoded.admit(id, media)) {
                             events.emit(event);
                         }
                     }
@@ -557,6 +578,12 @@ enum RawDecoder {
     H264(H264Decoder),
 }
 
+/// One frame decoded.
+enum Decoded {
+    Pcm(PcmFrame),
+    Picture(VideoFrameData),
+}
+
 /// A remote track's decoder, made when JS first asks for raw media; video decoders ask the
 /// sender for a keyframe to start from, and again when the stream breaks.
 #[derive(Default)]
@@ -570,15 +597,12 @@ struct RawDecoding {
 impl RawDecoding {
     const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_secs(1);
 
-    /// The event for a decoded frame, carrying how many were dropped so far.
     async fn decode(
         &mut self,
         id: u32,
         track: &Arc<dyn TrackRemote>,
         frame: &Frame,
-        dropped: &AtomicU32,
-    ) -> Option<NativeEvent> {
-        let dropped = dropped.load(Ordering::Relaxed);
+    ) -> Option<Decoded> {
         if self.decoder.is_none() && !self.unsupported {
             self.decoder = match frame.codec {
                 Codec::Opus => Some(RawDecoder::Opus(pcm::Decoder::default())),
@@ -599,30 +623,22 @@ impl RawDecoding {
         match self.decoder.as_mut()? {
             RawDecoder::Opus(decoder) => {
                 let pcm = decoder.decode(&frame.data)?;
-                Some(NativeEvent::Pcm {
-                    id,
-                    dropped,
-                    frame: PcmFrame {
-                        number_of_frames: (pcm.samples.len() / pcm.channels) as u32,
-                        channel_count: pcm.channels as u32,
-                        sample_rate: OPUS_RATE,
-                        samples: pcm.samples.into(),
-                    },
-                })
+                Some(Decoded::Pcm(PcmFrame {
+                    number_of_frames: (pcm.samples.len() / pcm.channels) as u32,
+                    channel_count: pcm.channels as u32,
+                    sample_rate: OPUS_RATE,
+                    samples: pcm.samples.into(),
+                }))
             }
             RawDecoder::H264(decoder) => {
                 // Milliseconds of work: let the runtime move other tasks off this worker.
                 let decoded = tokio::task::block_in_place(|| decoder.decode(&frame.data));
                 match decoded {
-                    Ok(Some(picture)) => Some(NativeEvent::VideoFrame {
-                        id,
-                        dropped,
-                        frame: VideoFrameData {
-                            width: picture.width,
-                            height: picture.height,
-                            data: picture.data.into(),
-                        },
-                    }),
+                    Ok(Some(picture)) => Some(Decoded::Picture(VideoFrameData {
+                        width: picture.width,
+                        height: picture.height,
+                        data: picture.data.into(),
+                    })),
                     Ok(None) => None,
                     Err(error) => {
                         log::debug!("remote track {id}: {error}");
@@ -800,6 +816,19 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn raw_media_limits_are_the_ones_the_encoders_check() {
+        let limits = raw_media_limits();
+        let max = limits.max_dimension;
+        let len = |width, height| crate::h264::i420_len(width, height);
+        assert!(crate::h264::check_frame(max, 2, len(max, 2)).is_ok());
+        assert!(crate::h264::check_frame(max + 2, 2, len(max + 2, 2)).is_err());
+        assert_eq!(
+            (limits.min_sample_rate, limits.max_sample_rate),
+            (pcm::MIN_SAMPLE_RATE, pcm::MAX_SAMPLE_RATE)
+        );
     }
 
     #[test]

@@ -11,6 +11,9 @@ use unsafe_libopus::{
 };
 
 pub const OPUS_RATE: u32 = 48_000;
+/// The rates PCM is taken at (and resampled from).
+pub const MIN_SAMPLE_RATE: u32 = 8_000;
+pub const MAX_SAMPLE_RATE: u32 = 384_000;
 /// 20 ms at 48 kHz: the frame browsers send and expect.
 pub const FRAME_SAMPLES: usize = 960;
 /// The longest Opus packet decodes to 120 ms.

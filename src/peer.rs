@@ -35,7 +35,7 @@ use crate::config::PeerOptions;
 use crate::error::{coded, panic_message, NativeError};
 use crate::events::{CandidatePair, EventSink, NativeEvent, ReplyValue, SessionDescription};
 use crate::executor::spawn;
-use crate::keyframe_requests::{self, KeyframeFlags, KeyframeRequests};
+use crate::keyframe_requests::{self, KeyframeRequests};
 use crate::media::{
     self, DecodedOutput, MediaWrite, SenderQueue, Senders, TrackRequest, TrackSpec,
 };
@@ -55,8 +55,8 @@ struct PeerShared {
     candidate_mid: Mutex<String>,
     /// NAT 1:1 and shared-port presentation of our host candidates.
     rewriter: OnceLock<CandidateRewriter>,
-    senders: Senders,
-    keyframe_flags: KeyframeFlags,
+    /// Shared with the peer's keyframe-request interceptor.
+    senders: Arc<Senders>,
     /// Remote tracks, by the id their events carry.
     remote_tracks: Mutex<HashMap<u32, RemoteTrack>>,
     next_remote_track: AtomicU32,
@@ -93,8 +93,7 @@ impl PeerShared {
             channel: Arc::new(ChannelShared::default()),
             candidate_mid: Mutex::new("0".to_owned()),
             rewriter: OnceLock::new(),
-            senders: Mutex::default(),
-            keyframe_flags: KeyframeFlags::default(),
+            senders: Arc::default(),
             remote_tracks: Mutex::default(),
             next_remote_track: AtomicU32::new(1),
             connection: OnceLock::new(),
@@ -390,7 +389,7 @@ impl NativePeer {
     fn write_media(&self, sender_id: u32, write: MediaWrite) -> bool {
         lock(&self.shared.senders)
             .get(&sender_id)
-            .is_some_and(|sender| sender.writes.send(write).is_ok())
+            .is_some_and(|sender| sender.queue.writes.send(write).is_ok())
     }
 
     /// Sends a picture loss indication for a remote track, asking for a keyframe.
@@ -451,14 +450,11 @@ impl NativePeer {
             .is_some()
     }
 
-    /// A sender's queue and keyframe flag, for a source that encodes natively.
+    /// A sender's queue, for a source that encodes natively.
     fn sender_queue(&self, sender_id: u32) -> Option<SenderQueue> {
         lock(&self.shared.senders)
             .get(&sender_id)
-            .map(|sender| SenderQueue {
-                writes: sender.writes.clone(),
-                keyframe_wanted: sender.keyframe_wanted.clone(),
-            })
+            .map(|sender| sender.queue.clone())
     }
 
     /// Test hook, live in debug builds only: panics in this call (`"sync"`) or in the
@@ -576,7 +572,7 @@ async fn build_connection(
         .map_err(constructor_error)?
         .with(
             Slot::from(keyframe_requests::SLOT),
-            KeyframeRequests::new(shared.keyframe_flags.clone()),
+            KeyframeRequests::new(shared.senders.clone()),
         );
     let relay_only_servers = options.relay_only_turn_servers();
     lock(&shared.turn_refusals).relay_only_servers = relay_only_servers;
@@ -685,9 +681,7 @@ async fn perform(
                 reports: stats::report_to_json(&report, &ice),
             })
         }
-        Request::Track(request) => {
-            media::perform(connection, &shared.senders, &shared.keyframe_flags, request).await
-        }
+        Request::Track(request) => media::perform(connection, &shared.senders, request).await,
         Request::Panic => panic!("forced by _panicForTest"),
     }
 }
